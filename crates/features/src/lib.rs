@@ -1,0 +1,14 @@
+//! Audio decoding and librosa-compatible features: MFCC, chroma (STFT, CQT, CENS),
+//! tonnetz and spectral statistics, the 518 values of the FMA dataset's `features.csv`.
+//!
+//! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
+//! states the reference it follows and its tolerance against librosa's output.
+
+pub mod error;
+pub mod frames;
+pub mod layout;
+pub mod resample;
+
+pub use error::{Error, Result};
+pub use frames::Frames;
+pub use layout::{feature_names, LAYOUT_VERSION, N_FEATURES};
