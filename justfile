@@ -1,0 +1,66 @@
+# musicgenre: librosa-compatible features in Rust and a libtorch genre MLP.
+# `just` lists the recipes; `just demo` and `just test` are the quick start.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Where `just features` writes by default and `just train` reads.
+default_features := "features.csv"
+# Development data (not part of the repository).
+shared_data := "../shared/data"
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Fetch libtorch 2.13.0 (CPU) into ~/.cache once and link .libtorch to it.
+setup:
+    @python3 scripts/setup-libtorch.py
+
+# Build the four binaries (release).
+build: setup
+    cargo build --release --locked --bins
+
+# The whole test suite.
+test: setup
+    cargo test --workspace --all-targets --locked
+
+# rustfmt check and clippy with warnings as errors, on every target.
+lint: setup
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Set up, build, and classify the bundled example clips with the bundled model.
+demo: build
+    ./target/release/classify --top 2 assets/examples/*.ogg
+
+# Features of every audio file under AUDIO_DIR (label = first folder) into OUT_CSV.
+features AUDIO_DIR OUT_CSV=default_features *FLAGS: build
+    ./target/release/features {{FLAGS}} "{{AUDIO_DIR}}" "{{OUT_CSV}}"
+
+# Train a model on a feature table (default: the table `just features` writes).
+train FEATURES_CSV=default_features MODEL_DIR="model" *FLAGS: build
+    ./target/release/train {{FLAGS}} "{{FEATURES_CSV}}" -o "{{MODEL_DIR}}"
+
+# Print the genre of each file (bundled model unless --model DIR is given).
+classify +FILES: build
+    ./target/release/classify {{FILES}}
+
+# Evaluate a trained model on a labelled feature table.
+evaluate MODEL_DIR FEATURES_CSV *FLAGS: build
+    ./target/release/evaluate --model "{{MODEL_DIR}}" {{FLAGS}} "{{FEATURES_CSV}}"
+
+# K-fold, artist-grouped cross-validation of the training procedure on a feature table.
+evaluate-cv FEATURES_CSV K="5" *FLAGS: build
+    ./target/release/evaluate --cv {{K}} {{FLAGS}} "{{FEATURES_CSV}}"
+
+# Put features, train, classify and evaluate on PATH (~/.cargo/bin).
+install: setup
+    LIBTORCH="$(readlink -f .libtorch)" cargo install --locked --path . --force
+
+# criterion benchmarks of the feature kernels.
+bench:
+    cargo bench -p musicgenre-features
+
+# Regenerate the librosa reference fixtures (pinned librosa 0.11.0 in .venv-librosa).
+fixtures:
+    "$(bash scripts/librosa-venv.sh)" crates/features/tests/fixtures/generate.py
