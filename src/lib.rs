@@ -2,4 +2,5 @@
 //! input files, writing feature tables, reporting errors.
 
 pub mod inputs;
+pub mod parallel;
 pub mod table;

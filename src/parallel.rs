@@ -1,0 +1,234 @@
+//! Runs one job per input on a pool of workers and hands the results back in input order,
+//! as soon as each is next in line, so output can be written while the run goes on.
+//!
+//! Workers take inputs in order from a shared counter, so at most `jobs` results wait
+//! for an earlier one: the reorder buffer stays small on libraries of any size. A panic
+//! in one job is caught and becomes that input's error; the worker's scratch is rebuilt
+//! and the run goes on. Setting the stop flag makes workers take no new inputs; the ones
+//! in flight finish and are delivered.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// What happened to one input.
+pub enum Outcome<R> {
+    /// The job returned (its own `Result`, if it has one, is inside).
+    Done(R),
+    /// The job panicked; the message says where and why.
+    Panicked(String),
+}
+
+/// Maps `work` over `items` on `jobs` rayon workers, each with its own scratch from
+/// `make_scratch`, calling `sink(index, outcome)` on the calling thread in index order.
+/// Stops early, without error, when `stop` is set (inputs never started are not passed
+/// to `sink`) or with the sink's error when it fails. Returns how many inputs were handed
+/// to `sink`.
+pub fn ordered_map<I, S, R, E>(
+    items: &[I],
+    jobs: usize,
+    stop: &AtomicBool,
+    make_scratch: impl Fn() -> S + Sync,
+    work: impl Fn(&I, &mut S) -> R + Sync,
+    mut sink: impl FnMut(usize, Outcome<R>) -> Result<(), E>,
+) -> Result<usize, E>
+where
+    I: Sync,
+    R: Send,
+{
+    let jobs = jobs.max(1);
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => pool,
+        // Cannot spawn threads: run on this thread instead.
+        Err(_) => return sequential(items, stop, &make_scratch, &work, &mut sink),
+    };
+    let next = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(usize, Outcome<R>)>();
+    std::thread::scope(|scope| {
+        let (next, abort, work, make_scratch) = (&next, &abort, &work, &make_scratch);
+        scope.spawn(move || {
+            pool.scope(|s| {
+                for _ in 0..jobs {
+                    let tx = tx.clone();
+                    s.spawn(move |_| {
+                        let mut scratch = make_scratch();
+                        loop {
+                            if stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            let i = next.fetch_add(1, Ordering::SeqCst);
+                            if i >= items.len() {
+                                break;
+                            }
+                            let outcome = run_one(&items[i], &mut scratch, work);
+                            if matches!(outcome, Outcome::Panicked(_)) {
+                                scratch = make_scratch();
+                            }
+                            if tx.send((i, outcome)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+                drop(tx);
+            });
+        });
+        let mut pending = BTreeMap::new();
+        let mut delivered = 0usize;
+        for (i, outcome) in rx {
+            pending.insert(i, outcome);
+            while let Some(outcome) = pending.remove(&delivered) {
+                if let Err(e) = sink(delivered, outcome) {
+                    abort.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+                delivered += 1;
+            }
+        }
+        Ok(delivered)
+    })
+}
+
+fn sequential<I, S, R, E>(
+    items: &[I],
+    stop: &AtomicBool,
+    make_scratch: &impl Fn() -> S,
+    work: &impl Fn(&I, &mut S) -> R,
+    sink: &mut impl FnMut(usize, Outcome<R>) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut scratch = make_scratch();
+    for (i, item) in items.iter().enumerate() {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(i);
+        }
+        let outcome = run_one(item, &mut scratch, work);
+        if matches!(outcome, Outcome::Panicked(_)) {
+            scratch = make_scratch();
+        }
+        sink(i, outcome)?;
+    }
+    Ok(items.len())
+}
+
+fn run_one<I, S, R>(item: &I, scratch: &mut S, work: &impl Fn(&I, &mut S) -> R) -> Outcome<R> {
+    match catch_unwind(AssertUnwindSafe(|| work(item, scratch))) {
+        Ok(r) => Outcome::Done(r),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Outcome::Panicked(msg)
+        }
+    }
+}
+
+/// Installs a panic hook that stays quiet: panics inside jobs are reported as that input's
+/// error by [`ordered_map`], and the default hook's multi-line message would garble the
+/// one-line-per-error output. Call once at the start of a binary.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|_| {}));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order_whatever_the_timing() {
+        let items: Vec<u64> = (0..200).collect();
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let n = ordered_map(
+            &items,
+            4,
+            &stop,
+            || 0u64,
+            |&x, calls| {
+                *calls += 1;
+                std::thread::sleep(std::time::Duration::from_micros((x * 37) % 500));
+                x * x
+            },
+            |i, o| {
+                match o {
+                    Outcome::Done(v) => seen.push((i, v)),
+                    Outcome::Panicked(m) => panic!("{m}"),
+                }
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(n, 200);
+        assert_eq!(
+            seen,
+            items
+                .iter()
+                .map(|&x| (x as usize, x * x))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_panic_is_one_inputs_outcome() {
+        let items: Vec<i32> = (0..10).collect();
+        let stop = AtomicBool::new(false);
+        let mut panics = Vec::new();
+        let mut done = 0;
+        ordered_map(
+            &items,
+            2,
+            &stop,
+            || (),
+            |&x, _| {
+                if x == 3 {
+                    panic!("bad input {x}");
+                }
+                x
+            },
+            |i, o| {
+                match o {
+                    Outcome::Done(_) => done += 1,
+                    Outcome::Panicked(m) => panics.push((i, m)),
+                }
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(done, 9);
+        assert_eq!(panics, vec![(3, "bad input 3".to_string())]);
+    }
+
+    #[test]
+    fn stop_and_sink_errors_end_the_run_early() {
+        let items: Vec<i32> = (0..1000).collect();
+        let stop = AtomicBool::new(false);
+        let n = ordered_map(
+            &items,
+            2,
+            &stop,
+            || (),
+            |&x, _| {
+                if x == 10 {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                x
+            },
+            |_, _| Ok::<(), ()>(()),
+        )
+        .unwrap();
+        assert!((11..20).contains(&n), "{n}");
+        let stop = AtomicBool::new(false);
+        let r = ordered_map(
+            &items,
+            2,
+            &stop,
+            || (),
+            |&x, _| x,
+            |i, _| if i == 5 { Err(i) } else { Ok(()) },
+        );
+        assert_eq!(r, Err(5));
+    }
+}
