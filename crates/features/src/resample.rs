@@ -7,10 +7,10 @@
 //! `ceil(len * out_rate / in_rate)` samples (`fix=True`) and, with `scale=True`, divides
 //! it by `sqrt(out_rate / in_rate)`. We do the same, on f32 samples through libsoxr's
 //! single-precision engine (the one HQ selects), so the output matches librosa's to
-//! float rounding. libsoxr is built from source by the `soxr-sys` crate (LGPL-2.1).
+//! float rounding. libsoxr is built from source by the `musicgenre-libsoxr` crate (vendored, LGPL-2.1) with the same SIMD engine python-soxr uses.
 
 use crate::error::{Error, Result};
-use soxr_sys as sys;
+use musicgenre_libsoxr as sys;
 use std::ffi::CStr;
 
 /// Resamples `x` from `in_rate` to `out_rate` Hz like `librosa.resample(x, orig_sr=in_rate,
@@ -64,14 +64,8 @@ fn check(err: sys::soxr_error_t) -> Result<()> {
 fn soxr_hq(x: &[f32], in_rate: f64, out_rate: f64) -> Result<Vec<f32>> {
     let mut err: sys::soxr_error_t = std::ptr::null();
     // SAFETY: plain constructors of value structs.
-    let io_spec = unsafe {
-        sys::soxr_io_spec(
-            sys::soxr_datatype_t_SOXR_FLOAT32_I,
-            sys::soxr_datatype_t_SOXR_FLOAT32_I,
-        )
-    };
-    // SOXR_HQ is #defined as SOXR_20_BITQ in soxr.h; bindgen does not carry the alias.
-    let quality = unsafe { sys::soxr_quality_spec(sys::SOXR_20_BITQ as _, 0) };
+    let io_spec = unsafe { sys::soxr_io_spec(sys::SOXR_FLOAT32_I, sys::SOXR_FLOAT32_I) };
+    let quality = unsafe { sys::soxr_quality_spec(sys::SOXR_HQ, 0) };
     // SAFETY: valid pointers to live specs; the handle is owned by `Soxr` below.
     let handle = unsafe {
         sys::soxr_create(

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""The 518 features with librosa 0.11.0: the reference our Rust features are measured against.
+
+The calls are those of the feature issue (and of FMA's features.py), verbatim. Used by
+scripts/bench_compare.py; also usable on its own:
+
+    python scripts/librosa_features.py AUDIO_DIR OUT.csv [--jobs N]
+
+writes a table with the same header as the Rust `features` command (path,label,artist,
+start_s,duration_s + the 518 names; artist left empty) for every audio file under AUDIO_DIR.
+"""
+
+import argparse
+import csv
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+# One thread per process: the comparison is per core.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import librosa  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.stats  # noqa: E402
+
+SR = 22050
+AUDIO_EXTENSIONS = {"aac", "aif", "aifc", "aiff", "flac", "m4a", "mp3", "mp4", "oga", "ogg", "wav", "wave"}
+FEATURE_ROWS = [
+    ("chroma_cens", 12),
+    ("chroma_cqt", 12),
+    ("chroma_stft", 12),
+    ("mfcc", 20),
+    ("rmse", 1),
+    ("spectral_bandwidth", 1),
+    ("spectral_centroid", 1),
+    ("spectral_contrast", 7),
+    ("spectral_rolloff", 1),
+    ("tonnetz", 6),
+    ("zcr", 1),
+]
+STATS = ["kurtosis", "max", "mean", "median", "min", "skew", "std"]
+
+
+def names():
+    return [f"{f}.{s}.{i + 1:02d}" for f, n in FEATURE_ROWS for s in STATS for i in range(n)]
+
+
+def audio_files(root):
+    root = Path(root)
+    files = [p for p in root.rglob("*") if p.is_file() and p.suffix[1:].lower() in AUDIO_EXTENSIONS]
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def decode(path):
+    """Decoding alone: what librosa.load does before resampling (soundfile + to_mono)."""
+    y, sr = librosa.load(path, sr=None, mono=True)
+    return y, sr
+
+
+def matrices(y, sr):
+    """Per-frame matrices, with the exact calls of the feature issue."""
+    stft = np.abs(librosa.stft(y, n_fft=2048, hop_length=512))
+    cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=512, bins_per_octave=12, n_bins=84))
+    chroma_cens = librosa.feature.chroma_cens(C=cqt, n_chroma=12, n_octaves=7, bins_per_octave=12)
+    mel = librosa.feature.melspectrogram(S=stft**2, sr=sr)
+    return {
+        "chroma_cens": chroma_cens,
+        "chroma_cqt": librosa.feature.chroma_cqt(C=cqt, n_chroma=12, n_octaves=7, bins_per_octave=12),
+        "chroma_stft": librosa.feature.chroma_stft(S=stft**2, sr=sr, n_chroma=12),
+        "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=20),
+        "rmse": librosa.feature.rms(S=stft, frame_length=2048),
+        "spectral_bandwidth": librosa.feature.spectral_bandwidth(S=stft, sr=sr),
+        "spectral_centroid": librosa.feature.spectral_centroid(S=stft, sr=sr),
+        "spectral_contrast": librosa.feature.spectral_contrast(S=stft, sr=sr, n_bands=6),
+        "spectral_rolloff": librosa.feature.spectral_rolloff(S=stft, sr=sr),
+        "tonnetz": librosa.feature.tonnetz(chroma=chroma_cens),
+        "zcr": librosa.feature.zero_crossing_rate(y, frame_length=2048, hop_length=512),
+    }
+
+
+def statistics(mats):
+    """FMA's seven statistics per row (float64; NaN of constant rows -> 0), in layout order."""
+    values = []
+    for feature, n in FEATURE_ROWS:
+        m = np.asarray(mats[feature], dtype=np.float64)
+        assert m.shape[0] == n, feature
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = {
+                "kurtosis": scipy.stats.kurtosis(m, axis=1),
+                "max": np.max(m, axis=1),
+                "mean": np.mean(m, axis=1),
+                "median": np.median(m, axis=1),
+                "min": np.min(m, axis=1),
+                "skew": scipy.stats.skew(m, axis=1),
+                "std": np.std(m, axis=1),
+            }
+        for stat in STATS:
+            values.extend(np.nan_to_num(s[stat], nan=0.0, posinf=0.0, neginf=0.0))
+    return np.asarray(values)
+
+
+def features_from_decoded(y, sr):
+    """Features alone: resampling to 22050 Hz (soxr HQ, as librosa.load) + the 518 values."""
+    if sr != SR:
+        y = librosa.resample(y, orig_sr=sr, target_sr=SR, res_type="soxr_hq")
+    return statistics(matrices(y, SR))
+
+
+def end_to_end(path):
+    y, sr = librosa.load(path, sr=SR)
+    return statistics(matrices(y, sr))
+
+
+def _row(args):
+    root, path = args
+    start = time.perf_counter()
+    try:
+        values = end_to_end(path)
+        err = None
+    except Exception as e:  # noqa: BLE001 - report and go on, like the Rust tool
+        values, err = None, f"{e}"
+    return Path(path).relative_to(root).as_posix(), values, err, time.perf_counter() - start
+
+
+def table(root, out_csv, jobs):
+    """Features of every file under root, with `jobs` processes; returns wall seconds."""
+    files = audio_files(root)
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        results = pool.map(_row, [(root, str(f)) for f in files], chunksize=1)
+    wall = time.perf_counter() - start
+    with open(out_csv, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "artist", "start_s", "duration_s", *names()])
+        for key, values, err, _ in results:
+            if values is None:
+                print(f"librosa: {key}: {err}", file=sys.stderr)
+                continue
+            label = key.split("/")[0] if "/" in key else ""
+            w.writerow([key, label, "", 0, "", *[repr(float(v)) for v in values]])
+    return wall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("audio_dir")
+    ap.add_argument("out_csv")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+    wall = table(args.audio_dir, args.out_csv, args.jobs)
+    print(f"librosa: wrote {args.out_csv} in {wall:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
