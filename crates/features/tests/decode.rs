@@ -911,6 +911,16 @@ fn wav_headers_that_lie_about_the_length() {
     assert!(matches!(e, Error::Empty { .. }), "{e}");
     assert_message(&e, &path, "no audio samples");
 
+    // A WAV of a codec nobody decodes (format tag 0x1234).
+    let mut fmt = pcm16_fmt(16000, 1);
+    fmt[0..2].copy_from_slice(&0x1234u16.to_le_bytes());
+    let odd = riff_wave(&[(b"fmt ", fmt), (b"data", pcm16_data(&samples))]);
+    let path = dir.path().join("odd.wav");
+    std::fs::write(&path, &odd).unwrap();
+    let e = err_of(&path);
+    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert_message(&e, &path, "unsupported");
+
     // A header cut in the middle of the fmt chunk.
     let path = dir.path().join("header.wav");
     std::fs::write(&path, &good[..30]).unwrap();

@@ -44,7 +44,8 @@ where
 {
     mono.clear();
     let frames = buf.frames();
-    let range = range.start.min(frames)..range.end.min(frames);
+    let end = range.end.min(frames);
+    let range = range.start.min(end)..end;
     let mut planes = buf.iter_planes();
     let Some(first) = planes.next() else {
         return 0;

@@ -22,13 +22,24 @@
 //! Damage policy, the same for every format:
 //! * a packet the codec rejects (`DecodeError`, or an I/O error inside one packet) is
 //!   skipped and counted in [`AudioInfo::skipped_packets`], as symphonia documents;
-//! * a stream that simply stops (the file was cut: the container hits end-of-file
-//!   mid-packet) returns what decoded before the cut and sets [`AudioInfo::truncated`],
-//!   as libsndfile does; cut before any audio, it is an [`Error::Decode`];
-//! * any other container error fails the file ([`Error::Decode`]);
+//! * a file that was cut returns what decoded before the cut, as libsndfile does, and
+//!   sets [`AudioInfo::truncated`] (the container hit end-of-file mid-packet, or gave
+//!   fewer frames than its header states). Where symphonia trips over the cut while
+//!   reading the header (Ogg looks for its last page, AIFF skips its sound chunk) the
+//!   file is read a second time as a plain stream. Cut before any audio, or an MP4 cut
+//!   before its index (`moov`), it is an [`Error::Decode`];
+//! * a WAV whose RIFF size is smaller than its chunks (libsndfile reads it) is read a
+//!   second time with that size taken as unknown ([`riff`]);
+//! * any other container error fails the file ([`Error::Decode`]); a chained Ogg
+//!   stream is read up to the end of its first logical stream;
 //! * a panic inside symphonia is caught and fails only that file
 //!   ([`Error::DecoderPanic`]); the process's panic hook still runs (the default one
 //!   prints the message), which a binary may silence with its own hook.
+//!
+//! WAV goes through symphonia too, not hound: symphonia reads every variant we claim
+//! (8-bit unsigned, 16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE, up to
+//! 26 channels) with libsndfile's conversions, and one decode path keeps the damage
+//! policy and the streaming the same for all formats. hound lacks 64-bit float.
 
 mod mix;
 mod mp3;
@@ -149,7 +160,8 @@ pub struct AudioInfo {
     pub genre: Option<String>,
     /// Packets the codec rejected and we skipped (each is a short gap in the audio).
     pub skipped_packets: u64,
-    /// The stream ended mid-packet (a cut file); the audio before the cut is returned.
+    /// The file was cut: the stream ended mid-packet, or before the length its header
+    /// states. The audio before the cut is returned.
     pub truncated: bool,
 }
 
@@ -716,9 +728,14 @@ impl Sink {
 fn probe_error(path: &Path, e: SymError) -> Error {
     let path: PathBuf = path.to_path_buf();
     match e {
-        SymError::Unsupported(_) => Error::UnknownFormat {
+        SymError::Unsupported(what) if what.starts_with("core") => Error::UnknownFormat {
             path,
             reason: "no known container or codec signature found".into(),
+        },
+        // A container we know, using something we do not (e.g. a WAV of ADPCM).
+        SymError::Unsupported(what) => Error::Unsupported {
+            path,
+            reason: what.to_string(),
         },
         SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::UnknownFormat {
