@@ -280,27 +280,8 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let attempt = |mode: Mode| -> Result<Audio, Failed> {
-        match catch_unwind(AssertUnwindSafe(|| {
-            decode(input.open(mode)?, mode, &hint, path, opts)
-        })) {
-            Ok(result) => result,
-            Err(payload) => {
-                let message = if let Some(s) = payload.downcast_ref::<&str>() {
-                    (*s).to_string()
-                } else if let Some(s) = payload.downcast_ref::<String>() {
-                    s.clone()
-                } else {
-                    "unknown panic".to_string()
-                };
-                Err(Error::DecoderPanic {
-                    path: path.to_path_buf(),
-                    message: one_line(&message),
-                }
-                .into())
-            }
-        }
-    };
+    let attempt =
+        |mode: Mode| contain_panics(path, || decode(input.open(mode)?, mode, &hint, path, opts));
     match attempt(Mode::Seekable) {
         Ok(audio) => Ok(audio),
         Err(Failed {
@@ -309,6 +290,24 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
         }) => attempt(mode).map_err(|_| error),
         Err(Failed { error, .. }) => Err(error),
     }
+}
+
+/// Runs `f`, turning a panic (symphonia's, on malformed data) into an error for `path`.
+fn contain_panics<T>(path: &Path, f: impl FnOnce() -> Result<T, Failed>) -> Result<T, Failed> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "unknown panic".to_string()
+        };
+        Err(Error::DecoderPanic {
+            path: path.to_path_buf(),
+            message: one_line(&message),
+        }
+        .into())
+    })
 }
 
 /// A failed attempt, and the mode worth a second one, if any.
@@ -779,4 +778,52 @@ fn codec_name(id: AudioCodecId) -> String {
 /// Error text from a dependency, on one line.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_for_that_file() {
+        let path = Path::new("bad.mp3");
+        let r: Result<u8, Failed> = contain_panics(path, || {
+            let index = [1u8, 2][..].len() + 5;
+            let v = vec![0u8; 2];
+            Ok(v[index])
+        });
+        let e = r.err().map(|f| f.error).unwrap();
+        assert!(matches!(e, Error::DecoderPanic { .. }));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("bad.mp3: decoder crashed on malformed data: index out of bounds"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let bad = [
+            LoadOptions {
+                target_sr: Some(0),
+                ..LoadOptions::default()
+            },
+            LoadOptions {
+                offset_s: -1.0,
+                ..LoadOptions::default()
+            },
+            LoadOptions {
+                duration_s: Some(f64::NAN),
+                ..LoadOptions::default()
+            },
+        ];
+        for opts in bad {
+            assert!(
+                matches!(opts.validate(), Err(Error::InvalidArgument(_))),
+                "{opts:?}"
+            );
+        }
+        assert!(LoadOptions::default().validate().is_ok());
+    }
 }
