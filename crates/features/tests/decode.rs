@@ -928,6 +928,16 @@ fn wav_headers_that_lie_about_the_length() {
     assert_message(&e, &path, "");
 }
 
+#[test]
+fn an_unreadable_id3v2_tag_is_skipped_as_mpg123_does() {
+    let mut bytes = std::fs::read(fixture("tone.mp3")).unwrap();
+    assert_eq!(&bytes[..3], b"ID3");
+    bytes[3] = 9; // ID3v2.9 does not exist: symphonia refuses the tag
+    let clean = load(&fixture("tone.mp3"), &native()).unwrap();
+    let audio = load_from_memory(&bytes, Path::new("odd_tag.mp3"), &native()).unwrap();
+    assert_eq!(audio.samples, clean.samples);
+}
+
 // ---------------------------------------------------------------------------------
 // In-memory decoding and damaged bytes: Ok or Err, never a crash.
 

@@ -29,7 +29,8 @@
 //!   file is read a second time as a plain stream. Cut before any audio, or an MP4 cut
 //!   before its index (`moov`), it is an [`Error::Decode`];
 //! * a WAV whose RIFF size is smaller than its chunks (libsndfile reads it) is read a
-//!   second time with that size taken as unknown ([`riff`]);
+//!   second time with that size taken as unknown ([`riff`]), and a file whose leading
+//!   ID3v2 tag symphonia rejects is read a second time without it ([`id3`]);
 //! * any other container error fails the file ([`Error::Decode`]); a chained Ogg
 //!   stream is read up to the end of its first logical stream;
 //! * a panic inside symphonia is caught and fails only that file
@@ -41,6 +42,7 @@
 //! 26 channels) with libsndfile's conversions, and one decode path keeps the damage
 //! policy and the streaming the same for all formats. hound lacks 64-bit float.
 
+mod id3;
 mod mix;
 mod mp3;
 mod mp4;
@@ -209,6 +211,8 @@ enum Mode {
     Stream,
     /// A RIFF/WAVE file whose RIFF size reads as unknown (see [`riff`]).
     UnknownRiffSize,
+    /// The file without its first `n` bytes: a leading ID3v2 tag (see [`id3`]).
+    SkipPrefix(u64),
 }
 
 impl<'a> Input<'a> {
@@ -233,6 +237,18 @@ impl<'a> Input<'a> {
                         path: PathBuf::from("<memory>"),
                         source,
                     }
+                })?,
+            ),
+            (Input::File(p), Mode::SkipPrefix(n)) => Box::new(
+                id3::SkipPrefix::new(open(p)?, n).map_err(|source| Error::Io {
+                    path: path(p),
+                    source,
+                })?,
+            ),
+            (Input::Memory(b), Mode::SkipPrefix(n)) => Box::new(
+                id3::SkipPrefix::new(std::io::Cursor::new(*b), n).map_err(|source| Error::Io {
+                    path: PathBuf::from("<memory>"),
+                    source,
                 })?,
             ),
         })
@@ -274,7 +290,9 @@ fn open(path: &Path) -> Result<std::fs::File> {
 ///   AIFF reader skips the whole sound chunk) is read again as a plain stream, which
 ///   decodes the audio that is there;
 /// * a WAV whose RIFF size is smaller than its chunks is read again with that size
-///   taken as unknown.
+///   taken as unknown;
+/// * a file whose leading ID3v2 tag symphonia rejects is read again without the tag,
+///   as mpg123 skips it.
 fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Audio> {
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -334,8 +352,8 @@ fn decode<'s>(
     // An MP4 edit list says how many priming frames to drop; symphonia 0.6 ignores it.
     let (mut source, mp4) = mp4::scan(source);
     // RIFF INFO tags, which symphonia 0.6.1 drops.
+    let mut head = [0u8; 12];
     let (is_wave, riff_tags) = if source.is_seekable() {
-        let mut head = [0u8; 12];
         let is_wave = source.read_exact(&mut head).is_ok() && riff::is_wave(&head);
         let tags = if is_wave {
             riff::info_tags(source.as_mut())
@@ -373,9 +391,11 @@ fn decode<'s>(
         Err(e) => {
             let cut_header = matches!(&e, SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof);
             let bad_size = matches!(&e, SymError::DecodeError(_)) && is_wave;
-            let retry = match mode {
-                Mode::Seekable if bad_size => Some(Mode::UnknownRiffSize),
-                Mode::Seekable if cut_header => Some(Mode::Stream),
+            let id3_len = id3::tag_len(&head);
+            let retry = match (mode, id3_len) {
+                (Mode::Seekable, _) if bad_size => Some(Mode::UnknownRiffSize),
+                (Mode::Seekable, Some(n)) => Some(Mode::SkipPrefix(n)),
+                (Mode::Seekable, None) if cut_header => Some(Mode::Stream),
                 _ => None,
             };
             return Err(Failed {
