@@ -3,4 +3,5 @@
 
 pub mod inputs;
 pub mod parallel;
+pub mod progress;
 pub mod table;

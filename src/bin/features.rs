@@ -1,1 +1,272 @@
-fn main() {}
+//! `features AUDIO_DIR OUT.csv`: the 518 librosa-compatible features of every audio file
+//! under AUDIO_DIR, one row per file (or per window with --segment), in parallel.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use musicgenre::inputs::{self, Input};
+use musicgenre::parallel::{self, Outcome};
+use musicgenre::progress::Progress;
+use musicgenre::table::{self, RowId, TableWriter};
+use musicgenre_features::{ExtractOptions, Extractor, Segments};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Compute librosa-compatible features (MFCC, chroma, CQT, spectral statistics: 518
+/// values) of audio files into a CSV table.
+///
+/// Folders are walked recursively in sorted order; the label of a file is the name of the
+/// first folder under the folder given (audio/rock/x.mp3 -> rock). Files that fail are
+/// reported on stderr and in OUT.csv.errors; the run goes on.
+///
+/// Exit status: 0 all files done, 1 some failed (the others are written), 2 nothing could
+/// be done (bad arguments, unwritable output), 130 interrupted (rerun with --resume).
+#[derive(Parser, Debug)]
+#[command(name = "features", version, about, long_about = None)]
+struct Args {
+    /// Audio folders and/or files, then the CSV to write (last).
+    #[arg(required = true, num_args = 2.., value_name = "AUDIO_DIR_OR_FILE... OUT.csv")]
+    paths: Vec<PathBuf>,
+
+    /// One row per window of this many seconds instead of one per file.
+    #[arg(long, value_name = "SECONDS")]
+    segment: Option<f64>,
+
+    /// Step between windows with --segment (default: the window length, no overlap).
+    #[arg(long, value_name = "SECONDS", requires = "segment")]
+    segment_hop: Option<f64>,
+
+    /// Parallel workers (default: all cores).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Keep the rows already in OUT.csv and process only the files missing from it.
+    #[arg(long)]
+    resume: bool,
+
+    /// No progress bar or summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    parallel::quiet_panics();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("features: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    let (out, sources) = args.paths.split_last().context("no output file given")?;
+    if out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.eq_ignore_ascii_case("csv"))
+        != Some(true)
+    {
+        anyhow::bail!(
+            "the last argument must be the output table (a .csv file), got {}",
+            out.display()
+        );
+    }
+    if out.is_dir() {
+        anyhow::bail!("{} is a folder; give a .csv file to write", out.display());
+    }
+    let segments = match args.segment {
+        None => None,
+        Some(length_s) => {
+            let hop_s = args.segment_hop.unwrap_or(length_s);
+            Some(Segments::new(length_s, hop_s)?)
+        }
+    };
+    let extractor = Arc::new(Extractor::new(ExtractOptions {
+        segments,
+        ..Default::default()
+    })?);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+    let (found, walk_errors) = inputs::collect(sources);
+    let header = table::header_line(&musicgenre_features::feature_names());
+    let (mut writer, done) = if args.resume {
+        TableWriter::resume(out, &header)?
+    } else {
+        (TableWriter::create(out, &header)?, Default::default())
+    };
+    write_layout(out, &extractor)?;
+    let errors_path = PathBuf::from(format!("{}.errors", out.display()));
+    let mut errors_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(args.resume)
+        .write(true)
+        .truncate(!args.resume)
+        .open(&errors_path)
+        .with_context(|| format!("cannot write {}", errors_path.display()))?;
+
+    if found.is_empty() && walk_errors.is_empty() {
+        anyhow::bail!("no audio files found in {}", display_list(sources));
+    }
+    let skipped = found.iter().filter(|i| done.contains(&i.key)).count();
+    let todo: Vec<Input> = found
+        .into_iter()
+        .filter(|i| !done.contains(&i.key))
+        .collect();
+
+    let progress = Progress::new(todo.len() as u64, args.quiet);
+    let mut failed = 0usize;
+    let mut report = |progress: &Progress, line: String| -> Result<()> {
+        progress.println(&format!("features: {line}"));
+        writeln!(errors_file, "{line}")
+            .with_context(|| format!("cannot write {}", errors_path.display()))
+    };
+    for e in &walk_errors {
+        failed += 1;
+        report(&progress, e.to_string())?;
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C ends the process at once.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+
+    let started = Instant::now();
+    let mut files_written = 0usize;
+    let mut rows_written = 0usize;
+    let mut audio_seconds = 0f64;
+    let delivered = parallel::ordered_map(
+        &todo,
+        jobs,
+        &stop,
+        || extractor.scratch(),
+        |input, scratch| extractor.extract_file(&input.path, scratch),
+        |i, outcome| -> Result<()> {
+            let input = &todo[i];
+            progress.inc();
+            match outcome {
+                Outcome::Done(Ok(file)) => {
+                    let artist = file.info.artist.as_deref().unwrap_or("");
+                    let mut rows = String::new();
+                    for w in &file.windows {
+                        let id = RowId {
+                            path: &input.key,
+                            label: &input.label,
+                            artist,
+                            start_s: w.start_s,
+                            duration_s: w.duration_s,
+                        };
+                        rows.push_str(&table::row_line(&id, &w.values));
+                    }
+                    writer.append(&rows)?;
+                    files_written += 1;
+                    rows_written += file.windows.len();
+                    audio_seconds += file.info.duration_s;
+                }
+                Outcome::Done(Err(e)) => {
+                    failed += 1;
+                    report(
+                        &progress,
+                        format!("{}: {}", input.path.display(), cause(&e, &input.path)),
+                    )?;
+                }
+                Outcome::Panicked(msg) => {
+                    failed += 1;
+                    report(
+                        &progress,
+                        format!("{}: internal error: {msg}", input.path.display()),
+                    )?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    writer.sync()?;
+    progress.finish();
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let interrupted = delivered < todo.len();
+    if !args.quiet {
+        let mut summary = format!(
+            "features: {files_written} files ({rows_written} rows) written to {} in {:.1} s",
+            out.display(),
+            elapsed
+        );
+        if elapsed > 0.0 && files_written > 0 {
+            summary += &format!(
+                " ({:.1} files/s, {:.0}x real time)",
+                files_written as f64 / elapsed,
+                audio_seconds / elapsed
+            );
+        }
+        if skipped > 0 {
+            summary += &format!("; {skipped} already there");
+        }
+        if failed > 0 {
+            summary += &format!("; {failed} failed (see {})", errors_path.display());
+        }
+        eprintln!("{summary}");
+        if interrupted {
+            eprintln!(
+                "features: interrupted: {} files remain; rerun with --resume to finish",
+                todo.len() - delivered
+            );
+        }
+    }
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The error's message without repeating the path the line already starts with.
+fn cause(e: &musicgenre_features::Error, path: &std::path::Path) -> String {
+    let text = e.to_string();
+    let prefix = format!("{}: ", path.display());
+    text.strip_prefix(&prefix)
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+/// `OUT.csv.layout.json`: the layout contract (version + names) and the settings.
+fn write_layout(out: &std::path::Path, extractor: &Extractor) -> Result<()> {
+    let path = PathBuf::from(format!("{}.layout.json", out.display()));
+    let layout = serde_json::json!({
+        "version": musicgenre_features::LAYOUT_VERSION,
+        "names": musicgenre_features::feature_names(),
+        "settings": extractor.settings_json(),
+    });
+    let text = serde_json::to_string_pretty(&layout)?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn display_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

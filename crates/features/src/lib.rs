@@ -4,11 +4,13 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+pub mod decode;
 pub mod error;
 pub mod frames;
 pub mod layout;
 pub mod resample;
 
+pub use decode::{load, load_from_memory, Audio, AudioInfo, LoadOptions};
 pub use error::{Error, Result};
 pub use frames::Frames;
 pub use layout::{feature_names, LAYOUT_VERSION, N_FEATURES};

@@ -7,7 +7,8 @@
 //! `ceil(len * out_rate / in_rate)` samples (`fix=True`) and, with `scale=True`, divides
 //! it by `sqrt(out_rate / in_rate)`. We do the same, on f32 samples through libsoxr's
 //! single-precision engine (the one HQ selects), so the output matches librosa's to
-//! float rounding. libsoxr is built from source by the `musicgenre-libsoxr` crate (vendored, LGPL-2.1) with the same SIMD engine python-soxr uses.
+//! float rounding. libsoxr is built from source by the `musicgenre-libsoxr` crate
+//! (vendored, LGPL-2.1) with the SIMD engine python-soxr uses, so the output is the same.
 
 use crate::error::{Error, Result};
 use musicgenre_libsoxr as sys;
@@ -18,11 +19,7 @@ use std::ffi::CStr;
 ///
 /// Returns `x` unchanged (copied) when the rates are equal, as librosa does.
 pub fn resample(x: &[f32], in_rate: f64, out_rate: f64, scale: bool) -> Result<Vec<f32>> {
-    if !(in_rate.is_finite() && out_rate.is_finite() && in_rate > 0.0 && out_rate > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "sample rates must be positive, got {in_rate} -> {out_rate}"
-        )));
-    }
+    check_rates(in_rate, out_rate)?;
     if in_rate == out_rate {
         return Ok(x.to_vec());
     }
@@ -39,6 +36,142 @@ pub fn resample(x: &[f32], in_rate: f64, out_rate: f64, scale: bool) -> Result<V
     Ok(y)
 }
 
+/// A streaming resampler with the same libsoxr HQ setting as [`resample`], for audio
+/// that arrives in pieces (a decoder's packets): the input is never held whole.
+///
+/// libsoxr consumes every sample handed to it and its output does not depend on how the
+/// input was cut into pieces, so feeding a signal through [`Resampler::process`] in any
+/// chunks and closing with [`Resampler::finish`] appends exactly what
+/// `resample(signal, in_rate, out_rate, false)` returns (the streaming test checks this
+/// sample for sample at the rates we meet).
+pub struct Resampler {
+    soxr: Soxr,
+    ratio: f64,
+    /// Input samples fed so far.
+    n_in: u64,
+    /// Output samples appended so far.
+    n_out: u64,
+}
+
+impl std::fmt::Debug for Resampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resampler")
+            .field("ratio", &self.ratio)
+            .field("n_in", &self.n_in)
+            .field("n_out", &self.n_out)
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: a soxr handle is plain heap state with no thread affinity; `Resampler` only
+// touches it through `&mut self`, so moving it to another thread is sound.
+unsafe impl Send for Resampler {}
+
+impl Resampler {
+    /// A resampler from `in_rate` to `out_rate` Hz (mono, f32, soxr HQ).
+    pub fn new(in_rate: f64, out_rate: f64) -> Result<Self> {
+        check_rates(in_rate, out_rate)?;
+        Ok(Resampler {
+            soxr: Soxr::hq(in_rate, out_rate)?,
+            ratio: out_rate / in_rate,
+            n_in: 0,
+            n_out: 0,
+        })
+    }
+
+    /// The output length [`finish`](Self::finish) will have produced in all:
+    /// `ceil(n_in * out_rate / in_rate)`, librosa's `fix_length`.
+    pub fn output_len_for(&self, n_in: u64) -> u64 {
+        (n_in as f64 * self.ratio).ceil() as u64
+    }
+
+    /// Feeds `x` and appends to `out` whatever output is ready.
+    pub fn process(&mut self, x: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        if x.is_empty() {
+            return Ok(());
+        }
+        self.n_in += x.len() as u64;
+        // Room for this chunk's share of output plus what libsoxr may still hold back.
+        let room = (x.len() as f64 * self.ratio).ceil() as usize + 1024;
+        // With `idone` null libsoxr takes all the input at once and keeps what it cannot
+        // output yet; later calls with an empty (non-null) input drain it.
+        let mut input = x;
+        loop {
+            let odone = self.run(input.as_ptr(), input.len(), out, room)?;
+            input = &x[x.len()..];
+            if odone < room {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Flushes libsoxr and makes the total output exactly `ceil(n_in * ratio)` samples
+    /// (zero-padded or trimmed, as librosa's `fix=True`). `out` must be the vector the
+    /// earlier calls appended to; the trim only removes samples this resampler appended.
+    pub fn finish(mut self, out: &mut Vec<f32>) -> Result<()> {
+        if self.n_in > 0 {
+            let room = 4096;
+            loop {
+                // A null input tells libsoxr the input has ended.
+                let odone = self.run(std::ptr::null(), 0, out, room)?;
+                if odone < room {
+                    break;
+                }
+            }
+        }
+        let want = self.output_len_for(self.n_in);
+        if self.n_out < want {
+            let pad = (want - self.n_out) as usize;
+            out.resize(out.len() + pad, 0.0);
+        } else {
+            let excess = (self.n_out - want) as usize;
+            out.truncate(out.len().saturating_sub(excess));
+        }
+        self.n_out = want;
+        Ok(())
+    }
+
+    /// One `soxr_process` call writing up to `room` samples at the end of `out`.
+    fn run(
+        &mut self,
+        input: *const f32,
+        ilen: usize,
+        out: &mut Vec<f32>,
+        room: usize,
+    ) -> Result<usize> {
+        let start = out.len();
+        out.resize(start + room, 0.0);
+        let mut odone = 0usize;
+        // SAFETY: `input` is null (flush) or valid for `ilen` samples; the output slice
+        // is valid for `room` samples.
+        let e = unsafe {
+            sys::soxr_process(
+                self.soxr.0,
+                input.cast(),
+                ilen,
+                std::ptr::null_mut(),
+                out[start..].as_mut_ptr().cast(),
+                room,
+                &mut odone,
+            )
+        };
+        let odone = odone.min(room);
+        out.truncate(start + odone);
+        check(e)?;
+        self.n_out += odone as u64;
+        Ok(odone)
+    }
+}
+
+fn check_rates(in_rate: f64, out_rate: f64) -> Result<()> {
+    if !(in_rate.is_finite() && out_rate.is_finite() && in_rate > 0.0 && out_rate > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "sample rates must be positive, got {in_rate} -> {out_rate}"
+        )));
+    }
+    Ok(())
+}
+
 /// Owns a libsoxr handle and deletes it on every path out.
 struct Soxr(sys::soxr_t);
 
@@ -46,6 +179,34 @@ impl Drop for Soxr {
     fn drop(&mut self) {
         // SAFETY: the handle came from soxr_create and is deleted exactly once.
         unsafe { sys::soxr_delete(self.0) }
+    }
+}
+
+impl Soxr {
+    /// A mono f32 -> f32 resampler at python-soxr's `quality="HQ"`.
+    fn hq(in_rate: f64, out_rate: f64) -> Result<Self> {
+        let mut err: sys::soxr_error_t = std::ptr::null();
+        // SAFETY: plain constructors of value structs.
+        let io_spec = unsafe { sys::soxr_io_spec(sys::SOXR_FLOAT32_I, sys::SOXR_FLOAT32_I) };
+        let quality = unsafe { sys::soxr_quality_spec(sys::SOXR_HQ, 0) };
+        // SAFETY: valid pointers to live specs; the handle is owned by `Soxr` below.
+        let handle = unsafe {
+            sys::soxr_create(
+                in_rate,
+                out_rate,
+                1,
+                &mut err,
+                &io_spec,
+                &quality,
+                std::ptr::null(),
+            )
+        };
+        // On error libsoxr has already deleted the handle and returns null.
+        check(err)?;
+        if handle.is_null() {
+            return Err(Error::Resample("soxr_create returned no resampler".into()));
+        }
+        Ok(Soxr(handle))
     }
 }
 
@@ -62,27 +223,7 @@ fn check(err: sys::soxr_error_t) -> Result<()> {
 
 /// python-soxr's `csoxr_divide_proc<float>`: chunked `soxr_process`, then a flush.
 fn soxr_hq(x: &[f32], in_rate: f64, out_rate: f64) -> Result<Vec<f32>> {
-    let mut err: sys::soxr_error_t = std::ptr::null();
-    // SAFETY: plain constructors of value structs.
-    let io_spec = unsafe { sys::soxr_io_spec(sys::SOXR_FLOAT32_I, sys::SOXR_FLOAT32_I) };
-    let quality = unsafe { sys::soxr_quality_spec(sys::SOXR_HQ, 0) };
-    // SAFETY: valid pointers to live specs; the handle is owned by `Soxr` below.
-    let handle = unsafe {
-        sys::soxr_create(
-            in_rate,
-            out_rate,
-            1,
-            &mut err,
-            &io_spec,
-            &quality,
-            std::ptr::null(),
-        )
-    };
-    check(err)?;
-    if handle.is_null() {
-        return Err(Error::Resample("soxr_create returned no resampler".into()));
-    }
-    let soxr = Soxr(handle);
+    let soxr = Soxr::hq(in_rate, out_rate)?;
 
     let olen = (x.len() as f64 * out_rate / in_rate) as usize + 1;
     let mut y = vec![0f32; olen];

@@ -44,15 +44,28 @@ impl Npy {
 pub fn read_npy(path: impl AsRef<Path>) -> Npy {
     let path = path.as_ref();
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not an npy file", path.display());
+    assert_eq!(
+        &bytes[..6],
+        b"\x93NUMPY",
+        "{}: not an npy file",
+        path.display()
+    );
     let major = bytes[6];
     let (header_len, start) = if major == 1 {
         (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
     } else {
-        (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12)
+        (
+            u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize,
+            12,
+        )
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
-    let descr = field(header, "descr").trim_start_matches('\'').split('\'').next().unwrap_or("").to_string();
+    let descr = field(header, "descr")
+        .trim_start_matches('\'')
+        .split('\'')
+        .next()
+        .unwrap_or("")
+        .to_string();
     assert!(
         field(header, "fortran_order").starts_with("False"),
         "{}: Fortran order not supported",
@@ -71,17 +84,33 @@ pub fn read_npy(path: impl AsRef<Path>) -> Npy {
         .collect();
     let body = &bytes[start + header_len..];
     let data: Vec<f64> = match descr.as_str() {
-        "<f4" => body.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-        "<f8" => body.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
-        "<i8" => body.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
+        "<f4" => body
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+            .collect(),
+        "<f8" => body
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        "<i8" => body
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64)
+            .collect(),
         other => panic!("{}: dtype {other} not supported", path.display()),
     };
-    assert_eq!(data.len(), shape.iter().product::<usize>(), "{}: size", path.display());
+    assert_eq!(
+        data.len(),
+        shape.iter().product::<usize>(),
+        "{}: size",
+        path.display()
+    );
     Npy { shape, data }
 }
 
 fn field<'a>(header: &'a str, key: &str) -> &'a str {
-    let at = header.find(&format!("'{key}'")).unwrap_or_else(|| panic!("npy header lacks {key}"));
+    let at = header
+        .find(&format!("'{key}'"))
+        .unwrap_or_else(|| panic!("npy header lacks {key}"));
     let rest = &header[at + key.len() + 2..];
     rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace())
 }
@@ -92,7 +121,9 @@ pub fn read_clip(name: &str) -> Vec<f32> {
     let path = fixtures().join(format!("{name}.wav"));
     let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(r.spec().sample_rate, 22050);
-    r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect()
+    r.samples::<i16>()
+        .map(|s| s.unwrap() as f32 / 32768.0)
+        .collect()
 }
 
 /// The clips every reference test runs over.
@@ -101,9 +132,13 @@ pub const CLIPS: [&str; 4] = ["synth", "brahms", "piano", "whale"];
 /// Reads `<clip>.json`'s numeric fields.
 pub fn clip_info(name: &str, key: &str) -> f64 {
     let text = std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap();
-    let at = text.find(&format!("\"{key}\"")).unwrap_or_else(|| panic!("{name}.json lacks {key}"));
+    let at = text
+        .find(&format!("\"{key}\""))
+        .unwrap_or_else(|| panic!("{name}.json lacks {key}"));
     let rest = &text[at + key.len() + 2..];
     let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
-    let end = rest.find(|c: char| c == ',' || c == '\n' || c == '}').unwrap();
+    let end = rest
+        .find(|c: char| c == ',' || c == '\n' || c == '}')
+        .unwrap();
     rest[..end].trim().parse().unwrap()
 }
