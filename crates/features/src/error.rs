@@ -68,6 +68,16 @@ pub enum Error {
     /// libsoxr refused to resample.
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// A sample is NaN or infinite (librosa refuses such input too); skip this input.
+    #[error("sample {index} is not finite")]
+    NonFiniteSample { index: usize },
+    /// Too few samples for the computation (e.g. a CQT that first downsamples by
+    /// `min_samples`); skip this input.
+    #[error("{n_samples} samples are too few: at least {min_samples} are needed")]
+    InputTooShort {
+        n_samples: usize,
+        min_samples: usize,
+    },
 }
 
 /// The crate-wide result type.

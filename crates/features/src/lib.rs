@@ -4,6 +4,7 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+pub mod cqt;
 pub mod decode;
 pub mod error;
 pub mod frames;
