@@ -4,12 +4,14 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+pub mod chroma_cqt;
 pub mod cqt;
 pub mod decode;
 pub mod error;
 pub mod frames;
 pub mod layout;
 pub mod resample;
+pub mod tonnetz;
 
 pub use decode::{load, load_from_memory, Audio, AudioInfo, LoadOptions};
 pub use error::{Error, Result};
