@@ -28,9 +28,12 @@ pub fn resample(x: &[f32], in_rate: f64, out_rate: f64, scale: bool) -> Result<V
     let mut y = soxr_hq(x, in_rate, out_rate)?;
     y.resize(n_samples, 0.0);
     if scale {
-        let s = ratio.sqrt() as f32;
+        // librosa's `y_hat /= np.sqrt(ratio)` divides the float32 array by a float64
+        // scalar: numpy computes in f64 and rounds back. An f32 divisor differs in the
+        // last bit for ~1 sample in 6.
+        let s = ratio.sqrt();
         for v in &mut y {
-            *v /= s;
+            *v = (*v as f64 / s) as f32;
         }
     }
     Ok(y)
