@@ -97,8 +97,8 @@ fn chroma_stages_match_librosa_from_its_cqt() {
 fn chroma_family_matches_librosa_end_to_end() {
     // From the samples. Our CQT is within ~1e-5 of each row's scale, but near-silent
     // frames carry an absolute noise floor of ~3e-9 of the clip's peak: the octave signals
-    // come out of soxr within an ulp or so of python-soxr's, which is all there is in a
-    // digital-silence tail. Normalising such a frame (chroma_cqt, the L1 step of CENS)
+    // come out of libsoxr's scalar engine, python-soxr's out of its SIMD engine, a few
+    // ulps apart, and in a decay into digital silence those ulps are all there is. Normalising such a frame (chroma_cqt, the L1 step of CENS)
     // blows that noise up to O(1) in librosa and in ours alike, differently. So: frames
     // whose CQT peak is at least 1e-4 of the clip's are compared (error there ~3e-9/1e-4
     // plus the row-relative part), CENS and tonnetz only where the 41-frame smoothing
