@@ -28,9 +28,11 @@
 //! Numbers: filter bases are computed in f64, rounded where librosa rounds to complex64,
 //! sparsified in f64 (which coefficients survive matches librosa's choice for every
 //! tuning on the 0.01 grid: the decisions have margins of ~3e-5 relative, against
-//! rounding differences of ~1e-7) and stored as f32. Frames are transformed with an f64
-//! real FFT, as librosa's STFT multiplies the f32 frames by its float64 window and so
-//! transforms them in float64; responses are accumulated in f64 and returned as f32.
+//! rounding differences of ~1e-7); the kept values are librosa's complex64 ones. Frames
+//! are transformed in f64, as librosa's STFT multiplies the f32 frames by its float64
+//! window and so transforms them in float64 (a half-length complex FFT, unpacked only at
+//! the ~35 of 129 bins the basis reads); responses are accumulated in f64 and returned
+//! as f32.
 //! Output matches librosa to ~1e-5 of each bin's largest value (`tests/reference_cqt.rs`).
 //! What remains is mostly resampling: python-soxr runs libsoxr's SIMD engine, the
 //! `soxr-sys` build its scalar one, and they differ in the last bits; against librosa
@@ -45,9 +47,8 @@
 use crate::error::{Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
-use rustfft::FftPlanner;
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 use std::borrow::Cow;
 use std::f64::consts::PI;
 use std::sync::{Arc, OnceLock};
@@ -113,7 +114,13 @@ struct Octave {
     n_fft: usize,
     /// Whether the signal is downsampled by 2 after this octave (the hop was even).
     downsample_after: bool,
-    fft: Arc<dyn RealToComplex<f64>>,
+    /// The real FFT of a frame is a complex FFT of half its length over the frame's
+    /// (even, odd) sample pairs, then an unpacking step (`unpack_bins`), done only for
+    /// the bins `bins` that some row reads (~35 of 129).
+    half_fft: Arc<dyn Fft<f64>>,
+    bins: std::ops::Range<usize>,
+    /// `exp(-2 pi i k / n_fft)` for `k` in `bins`.
+    twiddle: Vec<Complex<f64>>,
     /// Row `r` covers FFT bins `first_bin[r]..` with coefficients
     /// `coef[row_ptr[r]..row_ptr[r + 1]]`: the span from the lowest to the highest bin
     /// that sparsification kept, dropped bins inside it stored as zeros (~10% of the
@@ -165,14 +172,22 @@ impl std::fmt::Debug for CqtPlan {
 #[derive(Debug, Default)]
 pub struct CqtScratch {
     frame: Vec<f64>,
+    packed: Vec<Complex<f64>>,
     spectrum: Vec<Complex<f64>>,
     fft_scratch: Vec<Complex<f64>>,
+    power: Vec<f64>,
 }
 
 impl CqtScratch {
-    fn ensure(&mut self, n_fft: usize, fft_scratch_len: usize) {
+    fn ensure(&mut self, n_fft: usize, fft_scratch_len: usize, n_rows: usize) {
+        if self.power.len() < n_rows {
+            self.power.resize(n_rows, 0.0);
+        }
         if self.frame.len() < n_fft {
             self.frame.resize(n_fft, 0.0);
+        }
+        if self.packed.len() < n_fft / 2 {
+            self.packed.resize(n_fft / 2, Complex::new(0.0, 0.0));
         }
         if self.spectrum.len() < n_fft / 2 + 1 {
             self.spectrum.resize(n_fft / 2 + 1, Complex::new(0.0, 0.0));
@@ -227,7 +242,7 @@ impl CqtPlan {
         let mut s = CqtScratch::default();
         if let Ok(t) = self.tuned(0.0) {
             for o in &t.octaves {
-                s.ensure(o.n_fft, o.fft.get_scratch_len());
+                s.ensure(o.n_fft, o.half_fft.get_inplace_scratch_len(), o.n_rows);
             }
         }
         s
@@ -417,7 +432,6 @@ impl TunedCqt {
         let sr = params.sr / early_factor as f64;
         let hop = params.hop_length / early_factor;
 
-        let mut real_planner = RealFftPlanner::<f64>::new();
         let mut complex_planner = FftPlanner::<f64>::new();
         let mut octaves = Vec::with_capacity(n_octaves);
         let (mut my_sr, mut my_hop) = (sr, hop);
@@ -450,13 +464,24 @@ impl TunedCqt {
                 first_bin.push(lo);
                 row_ptr.push(coef.len());
             }
+            let bins_lo = first_bin.iter().copied().min().unwrap_or(0);
+            let bins_hi = (0..first_bin.len())
+                .map(|r| first_bin[r] + row_ptr[r + 1] - row_ptr[r])
+                .max()
+                .unwrap_or(0);
+            let bins = bins_lo..bins_hi.max(bins_lo);
             octaves.push(Octave {
                 bin_lo: lo,
                 n_rows: hi - lo,
                 hop: my_hop,
                 n_fft,
                 downsample_after,
-                fft: real_planner.plan_fft_forward(n_fft),
+                half_fft: complex_planner.plan_fft_forward(n_fft / 2),
+                twiddle: bins
+                    .clone()
+                    .map(|k| Complex::from_polar(1.0, -2.0 * PI * k as f64 / n_fft as f64))
+                    .collect(),
+                bins,
                 row_ptr,
                 first_bin,
                 coef,
@@ -514,7 +539,9 @@ fn filter_basis_fft(
 ) -> (usize, Vec<Vec<Complex<f64>>>) {
     let (lengths, _) = lengths_from_alpha(freqs, alpha, sr);
     let max_len = lengths.iter().fold(0f64, |m, &l| m.max(l));
-    let n_fft = 2f64.powf(max_len.log2().ceil()) as usize;
+    // At least 2 so the half-length FFT exists; filters are always longer than that
+    // (Q > 1.6 even at one bin per octave, and no filter is below 2 samples per cycle).
+    let n_fft = (2f64.powf(max_len.log2().ceil()) as usize).max(2);
     let fft = planner.plan_fft_forward(n_fft);
     let mut rows = Vec::with_capacity(freqs.len());
     let mut buf = vec![Complex::new(0.0, 0.0); n_fft];
@@ -590,25 +617,64 @@ fn octave_response(
     out: &mut Frames,
 ) -> Result<()> {
     let n_fft = octave.n_fft;
-    scratch.ensure(n_fft, octave.fft.get_scratch_len());
+    let scratch_len = octave.half_fft.get_inplace_scratch_len();
+    scratch.ensure(n_fft, scratch_len, octave.n_rows);
     let frame = &mut scratch.frame[..n_fft];
+    let packed = &mut scratch.packed[..n_fft / 2];
     let spectrum = &mut scratch.spectrum[..n_fft / 2 + 1];
-    let fft_scratch = &mut scratch.fft_scratch[..octave.fft.get_scratch_len()];
+    let fft_scratch = &mut scratch.fft_scratch[..scratch_len];
+    let power = &mut scratch.power[..octave.n_rows];
     let half = (n_fft / 2) as isize;
     let n_bins = out.n_rows;
     let scale = &bin_scale[octave.bin_lo..octave.bin_lo + octave.n_rows];
     for t in 0..out.n_frames {
         let start = (t * octave.hop) as isize - half;
-        copy_frame(signal, start, frame);
-        octave
-            .fft
-            .process_with_scratch(frame, spectrum, fft_scratch)
-            .map_err(|e| Error::InvalidArgument(format!("CQT frame FFT: {e}")))?;
+        pack_frame(signal, start, frame, packed);
+        octave.half_fft.process_with_scratch(packed, fft_scratch);
+        unpack_bins(packed, &octave.bins, &octave.twiddle, spectrum);
         let dst =
             &mut out.data[t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
-        sparse_rows_magnitude(octave, spectrum, scale, dst);
+        sparse_rows_magnitude(octave, spectrum, scale, power, dst);
     }
     Ok(())
+}
+
+/// `signal[start .. start + 2 * packed.len()]` (zero where out of range) as complex
+/// pairs `(x[2n], x[2n + 1])`; `frame` is room for the boundary case.
+fn pack_frame(signal: &[f32], start: isize, frame: &mut [f64], packed: &mut [Complex<f64>]) {
+    let n = 2 * packed.len();
+    if start >= 0 && start as usize + n <= signal.len() {
+        let src = &signal[start as usize..start as usize + n];
+        for (p, pair) in packed.iter_mut().zip(src.chunks_exact(2)) {
+            *p = Complex::new(pair[0] as f64, pair[1] as f64);
+        }
+    } else {
+        copy_frame(signal, start, &mut frame[..n]);
+        for (p, pair) in packed.iter_mut().zip(frame.chunks_exact(2)) {
+            *p = Complex::new(pair[0], pair[1]);
+        }
+    }
+}
+
+/// Bins `bins` of the real DFT of a frame from `z`, the DFT of its sample pairs
+/// `x[2n] + i x[2n + 1]` (length `m = n_fft / 2`): with `e = (z[k] + conj z[m - k]) / 2`
+/// and `o = (z[k] - conj z[m - k]) / 2i` (indices mod `m`), `X[k] = e + w^k o`.
+fn unpack_bins(
+    z: &[Complex<f64>],
+    bins: &std::ops::Range<usize>,
+    twiddle: &[Complex<f64>],
+    spectrum: &mut [Complex<f64>],
+) {
+    let m = z.len();
+    for (k, w) in bins.clone().zip(twiddle) {
+        let zk = z[k % m];
+        let zc = z[(m - k % m) % m].conj();
+        let even = (zk + zc) * 0.5;
+        let diff = zk - zc;
+        // diff / 2i = (diff.im - i diff.re) / 2
+        let odd = Complex::new(diff.im * 0.5, -diff.re * 0.5);
+        spectrum[k] = even + w * odd;
+    }
 }
 
 /// `signal[start .. start + frame.len()]` into `frame`, zero where out of range.
@@ -632,9 +698,10 @@ fn sparse_rows_magnitude(
     octave: &Octave,
     spectrum: &[Complex<f64>],
     scale: &[f64],
+    power: &mut [f64],
     dst: &mut [f32],
 ) {
-    for (r, d) in dst.iter_mut().enumerate() {
+    for (r, p) in power.iter_mut().enumerate() {
         let coef = &octave.coef[octave.row_ptr[r]..octave.row_ptr[r + 1]];
         let spec = &spectrum[octave.first_bin[r]..octave.first_bin[r] + coef.len()];
         // Two interleaved accumulators: independent additions pipeline.
@@ -648,10 +715,13 @@ fn sparse_rows_magnitude(
         if let (Some(c), Some(s)) = (pairs_c.remainder().first(), pairs_s.remainder().first()) {
             a0 += c * s;
         }
-        let Complex { re, im } = a0 + a1;
-        // sqrt rather than hypot: no overflow is possible here, and glibc's hypot costs
-        // as much as the rest of the frame.
-        *d = ((re * re + im * im).sqrt() * scale[r]) as f32;
+        *p = (a0 + a1).norm_sqr();
+    }
+    // A separate pass so the square roots vectorise; sqrt of the squared norm rather than
+    // hypot: no overflow is possible here, and glibc's hypot costs as much as the rest
+    // of the frame.
+    for ((d, p), s) in dst.iter_mut().zip(power.iter()).zip(scale) {
+        *d = (p.sqrt() * s) as f32;
     }
 }
 
