@@ -33,11 +33,10 @@
 //! window and so transforms them in float64 (a half-length complex FFT, unpacked only at
 //! the ~35 of 129 bins the basis reads); responses are accumulated in f64 and returned
 //! as f32.
-//! Output matches librosa to ~1e-5 of each bin's largest value (`tests/reference_cqt.rs`).
-//! What remains is mostly resampling: python-soxr runs libsoxr's SIMD engine, the
-//! `soxr-sys` build its scalar one, and they differ in the last bits; against librosa
-//! forced onto the scalar engine (`SOXR_USE_SIMD=0`) frames agree to ~2e-5 of their
-//! own peak even in near-silence.
+//! The octave signals come out of [`resample`] bit-identical to librosa's (the same
+//! libsoxr SIMD engine as python-soxr, the same f64 scaling), so the output matches
+//! librosa to ~4e-7 of each bin's largest value (`tests/reference_cqt.rs`): librosa's
+//! complex64 rounding.
 //!
 //! Performance: a [`CqtPlan`] is built once and shared by threads; it builds each
 //! tuning's bases at most once (one lazily filled slot per 0.01 step of tuning). A
