@@ -64,7 +64,8 @@ def decode(path):
 def matrices(y, sr):
     """Per-frame matrices, with the exact calls of the feature issue."""
     stft = np.abs(librosa.stft(y, n_fft=2048, hop_length=512))
-    cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=512, bins_per_octave=12, n_bins=84))
+    # tuning=None: estimated from y, as the feature issue and FMA ask (cqt's default is 0.0).
+    cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=512, bins_per_octave=12, n_bins=84, tuning=None))
     chroma_cens = librosa.feature.chroma_cens(C=cqt, n_chroma=12, n_octaves=7, bins_per_octave=12)
     mel = librosa.feature.melspectrogram(S=stft**2, sr=sr)
     return {

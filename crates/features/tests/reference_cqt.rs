@@ -1,8 +1,8 @@
 //! `abs(librosa.cqt(...))` of librosa 0.11.0 against ours: every fixture clip at tuning 0
 //! and at its estimated tuning, plus the corners the clips miss (short inputs, early
-//! downsampling, odd hops). Fixtures: `tests/fixtures/generate.py` (tuning 0, the
-//! default of `librosa.cqt`) and `tests/fixtures/generate_cqt.py` (estimated tunings,
-//! corners).
+//! downsampling, odd hops). Fixtures: `tests/fixtures/generate.py` (estimated tuning,
+//! as FMA's features call it) and `tests/fixtures/generate_cqt.py` (tuning 0, the
+//! default of `librosa.cqt`, and the corners).
 //!
 //! Tolerances are relative to each row's largest librosa value ("row-relative"): CQT
 //! rows span many decades, so one absolute bound would be either loose for quiet rows or
@@ -66,7 +66,7 @@ fn cqt_matches_librosa_at_tuning_zero() {
     let plan = CqtPlan::new(CqtParams::default()).unwrap();
     for clip in CLIPS {
         let ours = plan.cqt(&read_clip(clip), 0.0).unwrap();
-        let (dev, r, t) = row_relative(&ours, &fixture(&format!("{clip}.cqt.npy")));
+        let (dev, r, t) = row_relative(&ours, &fixture(&format!("{clip}.cqt_tuning0.npy")));
         println!(
             "{clip}: cqt (tuning 0) max row-relative deviation {dev:.2e} at bin {r}, frame {t}"
         );
@@ -80,7 +80,7 @@ fn cqt_matches_librosa_at_estimated_tuning() {
     for clip in CLIPS {
         let tuning = clip_info(clip, "tuning_cqt");
         let ours = plan.cqt(&read_clip(clip), tuning).unwrap();
-        let (dev, r, t) = row_relative(&ours, &fixture(&format!("{clip}.cqt_tuned.npy")));
+        let (dev, r, t) = row_relative(&ours, &fixture(&format!("{clip}.cqt.npy")));
         println!("{clip}: cqt (tuning {tuning:.2}) max row-relative deviation {dev:.2e} at bin {r}, frame {t}");
         assert!(dev < CQT_TOL, "{clip}: {dev:e} at bin {r}, frame {t}");
     }
