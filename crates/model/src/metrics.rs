@@ -53,15 +53,22 @@ impl ConfusionMatrix {
     /// Counts one pair.
     pub fn add(&mut self, truth: usize, predicted: usize) -> Result<()> {
         let n = self.labels.len();
-        if truth >= n || predicted >= n {
-            return Err(Error::InvalidOption {
+        let cell = self
+            .counts
+            .get_mut(truth)
+            .and_then(|row| row.get_mut(predicted))
+            .filter(|_| truth < n && predicted < n);
+        match cell {
+            Some(c) => {
+                *c += 1;
+                Ok(())
+            }
+            None => Err(Error::InvalidOption {
                 name: "label index",
                 value: format!("({truth}, {predicted})"),
                 expected: "indices below the number of labels",
-            });
+            }),
         }
-        self.counts[truth][predicted] += 1;
-        Ok(())
     }
 
     /// Adds another matrix over the same labels (pooling folds).
@@ -79,6 +86,15 @@ impl ConfusionMatrix {
             }
         }
         Ok(())
+    }
+
+    /// `counts[truth][predicted]`, 0 where the matrix is ragged (a hand-edited report).
+    pub fn count(&self, truth: usize, predicted: usize) -> u64 {
+        self.counts
+            .get(truth)
+            .and_then(|row| row.get(predicted))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Number of pairs counted.
@@ -115,10 +131,8 @@ impl ConfusionMatrix {
             .iter()
             .enumerate()
             .map(|(j, l)| {
-                let digits = self
-                    .counts
-                    .iter()
-                    .map(|row| row[j].to_string().len())
+                let digits = (0..self.labels.len())
+                    .map(|i| self.count(i, j).to_string().len())
                     .max()
                     .unwrap_or(1);
                 l.len().max(digits)
@@ -130,10 +144,10 @@ impl ConfusionMatrix {
             let _ = write!(out, "  {l:>w$}");
         }
         out.push('\n');
-        for (label, row) in self.labels.iter().zip(&self.counts) {
+        for (i, label) in self.labels.iter().enumerate() {
             let _ = write!(out, "{label:<first$}");
-            for (c, w) in row.iter().zip(&widths) {
-                let _ = write!(out, "  {c:>w$}");
+            for (j, w) in widths.iter().enumerate() {
+                let _ = write!(out, "  {:>w$}", self.count(i, j));
             }
             out.push('\n');
         }
@@ -175,10 +189,10 @@ impl Report {
         let (mut recall_sum, mut recall_n, mut f1_sum, mut f1_n) = (0.0, 0, 0.0, 0);
         let mut correct = 0;
         for i in 0..n {
-            let tp = confusion.counts[i][i];
+            let tp = confusion.count(i, i);
             correct += tp;
-            let support: u64 = confusion.counts[i].iter().sum();
-            let predicted: u64 = confusion.counts.iter().map(|row| row[i]).sum();
+            let support: u64 = (0..n).map(|j| confusion.count(i, j)).sum();
+            let predicted: u64 = (0..n).map(|j| confusion.count(j, i)).sum();
             let precision = ratio(tp, predicted);
             let recall = ratio(tp, support);
             let f1 = if precision + recall == 0.0 {
@@ -349,6 +363,17 @@ mod tests {
         assert!(lines[1].starts_with("rock") && lines[1].ends_with("  3"));
         let rock_end = lines[0].find("rock").unwrap() + 4;
         assert_eq!(&lines[1][rock_end - 3..rock_end], "120");
+    }
+
+    #[test]
+    fn a_ragged_hand_made_matrix_does_not_panic() {
+        let cm = ConfusionMatrix {
+            labels: labels(&["a", "b"]),
+            counts: vec![vec![3]],
+        };
+        let r = Report::from_confusion(cm.clone());
+        assert_eq!(r.accuracy, 1.0);
+        assert_eq!(cm.render_text().lines().count(), 3);
     }
 
     #[test]

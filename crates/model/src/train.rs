@@ -69,6 +69,11 @@ pub struct TrainOptions {
     /// Networks trained with different seeds whose probabilities are averaged.
     /// Each member is the full architecture. Default 1.
     pub ensemble: usize,
+    /// With an ensemble, give each member its own validation split (seeded per member) so
+    /// that together they train on every row; the final validation metrics are then
+    /// out-of-sample estimates (each row scored by the members that held it out), and the
+    /// scaler is fitted on all rows. Default false (one split shared by all members).
+    pub split_per_member: bool,
     /// Decoupled weight decay (AdamW) when > 0; plain Adam at 0. Default 0.
     pub weight_decay: f64,
     /// Label smoothing of the training loss (torch `label_smoothing`). Default 0.
@@ -89,6 +94,7 @@ impl Default for TrainOptions {
             seed: 0,
             early_stopping: None,
             ensemble: 1,
+            split_per_member: false,
             weight_decay: 0.0,
             label_smoothing: 0.0,
             hidden: vec![128, 128],
@@ -371,18 +377,24 @@ pub(crate) fn fit(
             labels: present.iter().map(|&l| labels[l].clone()).collect(),
         });
     }
-    let (train_rows, val_rows) = if options.validation_fraction > 0.0 {
-        validation_split(
-            pool,
-            y,
-            &groups.group_of_row,
-            labels,
-            options.validation_fraction,
-            derive_seed(options.seed, stream::SPLIT, 0),
-        )?
-    } else {
-        (pool.to_vec(), Vec::new())
+    let split_rows = |m: usize| -> Result<(Vec<usize>, Vec<usize>)> {
+        if options.validation_fraction > 0.0 {
+            validation_split(
+                pool,
+                y,
+                &groups.group_of_row,
+                labels,
+                options.validation_fraction,
+                derive_seed(options.seed, stream::SPLIT, m as u64),
+            )
+        } else {
+            Ok((pool.to_vec(), Vec::new()))
+        }
     };
+    let per_member = options.split_per_member && options.validation_fraction > 0.0;
+    let n_splits = if per_member { options.ensemble } else { 1 };
+    let splits: Vec<(Vec<usize>, Vec<usize>)> =
+        (0..n_splits).map(split_rows).collect::<Result<_>>()?;
     let size = |rows: &[usize]| SetSize {
         rows: rows.len(),
         files: rows
@@ -396,20 +408,30 @@ pub(crate) fn fit(
             .collect::<std::collections::HashSet<_>>()
             .len(),
     };
+    // Member 0's split stands for all of them when each member has its own.
     let split = SplitSummary {
         grouping: groups.grouping,
-        train: size(&train_rows),
-        validation: size(&val_rows),
+        train: size(&splits[0].0),
+        validation: size(&splits[0].1),
     };
     progress(&Progress::Split(split.clone()));
 
-    let scaler = Scaler::fit(table.values(), table.n_features(), &train_rows);
-    let train_set = Prepared::new(table, &train_rows, y, &scaler)?;
-    let val_set = if val_rows.is_empty() {
-        None
-    } else {
-        Some(Prepared::new(table, &val_rows, y, &scaler)?)
-    };
+    // One split: the scaler sees its training rows only. One split per member: every
+    // row is some member's validation row, so the scaler (which uses no labels) is fitted
+    // on all the rows given for training.
+    let scaler_rows: &[usize] = if per_member { pool } else { &splits[0].0 };
+    let scaler = Scaler::fit(table.values(), table.n_features(), scaler_rows);
+    let sets: Vec<(Prepared, Option<Prepared>)> = splits
+        .iter()
+        .map(|(train_rows, val_rows)| {
+            let val = if val_rows.is_empty() {
+                None
+            } else {
+                Some(Prepared::new(table, val_rows, y, &scaler)?)
+            };
+            Ok((Prepared::new(table, train_rows, y, &scaler)?, val))
+        })
+        .collect::<Result<_>>()?;
     let architecture = Architecture {
         kind: MLP_KIND.to_string(),
         n_features: table.n_features(),
@@ -422,9 +444,10 @@ pub(crate) fn fit(
     let mut history = Vec::with_capacity(options.ensemble);
     for m in 0..options.ensemble {
         let seed = derive_seed(options.seed, stream::MEMBER, m as u64);
+        let (train_set, val_set) = &sets[m.min(sets.len() - 1)];
         let (member, record) = train_member(
             &architecture,
-            &train_set,
+            train_set,
             val_set.as_ref(),
             options,
             m,
@@ -436,12 +459,51 @@ pub(crate) fn fit(
         history.push(record);
     }
 
-    let metrics = FinalMetrics {
-        train: set_metrics(&members, &train_set)?,
-        validation: match &val_set {
-            Some(v) => Some(set_metrics(&members, v)?),
-            None => None,
-        },
+    let metrics = if per_member {
+        // Training: the ensemble on every row. Validation: out-of-sample, each row scored
+        // by the members that did not train on it.
+        let all = Prepared::new(table, pool, y, &scaler)?;
+        let mut sums = vec![vec![0f64; labels.len()]; pool.len()];
+        let mut counts = vec![0usize; pool.len()];
+        let position: HashMap<usize, usize> =
+            pool.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        for (member, (_, val_rows)) in members.iter().zip(&splits) {
+            let probs = ensemble_probabilities(std::slice::from_ref(member), &all.x)?;
+            let probs = Vec::<Vec<f32>>::try_from(&probs)?;
+            for r in val_rows {
+                if let Some(&i) = position.get(r) {
+                    counts[i] += 1;
+                    for (s, &p) in sums[i].iter_mut().zip(&probs[i]) {
+                        *s += f64::from(p);
+                    }
+                }
+            }
+        }
+        let held: Vec<usize> = (0..pool.len()).filter(|&i| counts[i] > 0).collect();
+        let oob: Vec<Vec<f32>> = held
+            .iter()
+            .map(|&i| {
+                sums[i]
+                    .iter()
+                    .map(|s| (s / counts[i] as f64) as f32)
+                    .collect()
+            })
+            .collect();
+        let held_rows: Vec<usize> = held.iter().map(|&i| pool[i]).collect();
+        let held_set = Prepared::new(table, &held_rows, y, &scaler)?;
+        FinalMetrics {
+            train: set_metrics(&members, &all)?,
+            validation: Some(metrics_from_probabilities(&oob, &held_set)),
+        }
+    } else {
+        let (train_set, val_set) = &sets[0];
+        FinalMetrics {
+            train: set_metrics(&members, train_set)?,
+            validation: match val_set {
+                Some(v) => Some(set_metrics(&members, v)?),
+                None => None,
+            },
+        }
     };
     let info = ModelInfo {
         format_version: FORMAT_VERSION,
@@ -633,6 +695,11 @@ pub(crate) fn ensemble_probabilities(members: &[Member], x: &Tensor) -> Result<T
 fn set_metrics(members: &[Member], set: &Prepared) -> Result<SetMetrics> {
     let probs = ensemble_probabilities(members, &set.x)?;
     let probs: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&probs)?;
+    Ok(metrics_from_probabilities(&probs, set))
+}
+
+/// Loss and accuracies of `probs`, one row per row of `set`.
+fn metrics_from_probabilities(probs: &[Vec<f32>], set: &Prepared) -> SetMetrics {
     let mut loss = 0.0;
     let mut correct = 0usize;
     for (p, &y) in probs.iter().zip(&set.y_vec) {
@@ -640,12 +707,12 @@ fn set_metrics(members: &[Member], set: &Prepared) -> Result<SetMetrics> {
         correct += usize::from(argmax(p) == y);
     }
     let n = set.len().max(1) as f64;
-    let (file_acc, files) = file_accuracy(&probs, &set.y_vec, &set.file_of);
-    Ok(SetMetrics {
+    let (file_acc, files) = file_accuracy(probs, &set.y_vec, &set.file_of);
+    SetMetrics {
         loss: loss / n,
         accuracy: correct as f64 / n,
         file_accuracy: file_acc,
         rows: set.len(),
         files,
-    })
+    }
 }

@@ -352,3 +352,42 @@ fn unlabelled_rows_cannot_train() {
         Err(Error::MissingLabel { line: 7, .. })
     ));
 }
+
+#[test]
+fn split_per_member_holds_out_different_rows_and_scores_out_of_sample() {
+    let table = Blobs {
+        files_per_label: 20,
+        artists_per_label: 10,
+        ..Blobs::default()
+    }
+    .table();
+    let options = TrainOptions {
+        epochs: 5,
+        ensemble: 4,
+        split_per_member: true,
+        ..TrainOptions::default()
+    };
+    let model = train(&table, &options, None, &mut quiet).unwrap();
+    let metrics = &model.info().training.metrics;
+    let validation = metrics.validation.as_ref().unwrap();
+    // Four different 20% holdouts cover more rows than one does.
+    let one = model.info().training.split.validation.rows;
+    assert!(validation.rows > one, "{} vs {one}", validation.rows);
+    assert!(validation.rows <= table.n_rows());
+    // Training metrics cover every row.
+    assert_eq!(metrics.train.rows, table.n_rows());
+    // Same options, same bits; the shared-split ensemble differs.
+    let again = train(&table, &options, None, &mut quiet).unwrap();
+    assert_eq!(weights_bits(&model), weights_bits(&again));
+    let shared = train(
+        &table,
+        &TrainOptions {
+            split_per_member: false,
+            ..options.clone()
+        },
+        None,
+        &mut quiet,
+    )
+    .unwrap();
+    assert_ne!(weights_bits(&model), weights_bits(&shared));
+}
