@@ -23,14 +23,19 @@
 //! # let _ = decisions; Ok(()) }
 //! ```
 //!
+//! Choosing training defaults: `cargo run -p musicgenre-model --example cv -- TABLE.csv
+//! key=value...` cross-validates one [`TrainOptions`] configuration (artist-grouped folds,
+//! logistic regression baseline) without the CLI.
+//!
 //! # Determinism
 //!
 //! Every random choice is drawn from seeded ChaCha8 streams (never libtorch's global
 //! generator), so the same table, options and seed give bit-identical weights on one
-//! machine, whatever else runs in the process. libtorch's CPU kernels give the same bits with one or two
-//! intra-op threads and when several trainings run in parallel threads (the
-//! `determinism` integration tests check both); the thread count only changes speed, see
-//! [`set_torch_threads`].
+//! machine, whatever else runs in the process. libtorch's CPU kernels gave the same bits
+//! with one or two intra-op threads, in separate processes, and when several trainings ran
+//! in parallel threads (the `determinism` integration tests check the thread cases); the
+//! thread count only changes speed, see [`set_torch_threads`]. Other CPUs or libtorch
+//! builds may round differently: reproducibility is promised per machine.
 
 pub mod error;
 pub mod evaluate;

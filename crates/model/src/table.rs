@@ -63,7 +63,7 @@ impl FeatureTable {
     /// Reads a feature table and, when present, its layout sidecar.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = open_file(path)?;
         let mut table = Self::from_reader(std::io::BufReader::new(file), path)?;
         if let Some(version) = read_sidecar(path, &table.layout.names)? {
             table.layout.version = Some(version);
@@ -278,6 +278,20 @@ impl FeatureTable {
     }
 }
 
+/// Opens a file for reading; a folder is an error here rather than an odd CSV error later.
+fn open_file(path: &Path) -> Result<std::fs::File> {
+    if path.is_dir() {
+        return Err(Error::Io {
+            path: path.into(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "is a folder, not a file",
+            ),
+        });
+    }
+    std::fs::File::open(path).map_err(|e| Error::io(path, e))
+}
+
 fn parse_header(header: &csv::StringRecord, source: &Path) -> Result<Vec<String>> {
     for (i, expected) in META_COLUMNS.iter().enumerate() {
         let found = header.get(i).unwrap_or("");
@@ -381,7 +395,7 @@ impl GroupMap {
     /// Reads a groups CSV.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = open_file(path)?;
         Self::from_reader(std::io::BufReader::new(file), path)
     }
 

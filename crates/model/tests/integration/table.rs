@@ -127,6 +127,9 @@ fn missing_file() {
     let err = FeatureTable::read("surely/not/here.csv").unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("here.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let err = FeatureTable::read(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("is a folder"), "{err}");
 }
 
 #[test]
