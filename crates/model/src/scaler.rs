@@ -1,0 +1,104 @@
+//! Standardisation: per-feature mean and standard deviation from the training rows.
+//!
+//! Follows scikit-learn's `StandardScaler`: population standard deviation (ddof = 0),
+//! accumulated in f64, stored as f32. A column whose standard deviation is zero, or
+//! negligible next to its mean (`std <= 1e-7 · max(1, |mean|)`, i.e. constant up to
+//! rounding), gets `std = 1`: it is centred but not blown up, and stays ≈ 0 for the
+//! network, as sklearn's `_handle_zeros_in_scale` does.
+
+use serde::{Deserialize, Serialize};
+
+/// Per-feature mean and standard deviation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+impl Scaler {
+    /// Fits on the given rows of a row-major matrix with `n_features` columns.
+    /// Panics if a row index is out of range (callers pass indices they made).
+    pub fn fit(values: &[f32], n_features: usize, rows: &[usize]) -> Scaler {
+        let n = rows.len().max(1) as f64;
+        let mut sum = vec![0f64; n_features];
+        for &r in rows {
+            for (s, &v) in sum
+                .iter_mut()
+                .zip(&values[r * n_features..(r + 1) * n_features])
+            {
+                *s += f64::from(v);
+            }
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let mut ss = vec![0f64; n_features];
+        for &r in rows {
+            let row = &values[r * n_features..(r + 1) * n_features];
+            for ((acc, &v), m) in ss.iter_mut().zip(row).zip(&mean) {
+                let d = f64::from(v) - m;
+                *acc += d * d;
+            }
+        }
+        let std = ss
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| {
+                let sd = (s / n).sqrt();
+                if !sd.is_finite() || sd <= 1e-7 * m.abs().max(1.0) {
+                    1.0
+                } else {
+                    sd as f32
+                }
+            })
+            .collect();
+        Scaler {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std,
+        }
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// True when the scaler has no features.
+    pub fn is_empty(&self) -> bool {
+        self.mean.is_empty()
+    }
+
+    /// Standardises one row into `out` (same length as the scaler).
+    pub fn transform_into(&self, row: &[f32], out: &mut Vec<f32>) {
+        out.extend(
+            row.iter()
+                .zip(self.mean.iter().zip(&self.std))
+                .map(|(&x, (&m, &s))| ((f64::from(x) - f64::from(m)) / f64::from(s)) as f32),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standardises_with_population_std_and_handles_constant_columns() {
+        // Column 0: 1, 2, 3, 4 → mean 2.5, population std sqrt(1.25).
+        // Column 1: constant 7 → std 1, so it is only centred.
+        let values = [1.0, 7.0, 2.0, 7.0, 3.0, 7.0, 4.0, 7.0, 100.0, 100.0];
+        let s = Scaler::fit(&values, 2, &[0, 1, 2, 3]); // row 4 is not training data
+        assert_eq!(s.mean, vec![2.5, 7.0]);
+        assert!((f64::from(s.std[0]) - 1.25f64.sqrt()).abs() < 1e-6);
+        assert_eq!(s.std[1], 1.0);
+        let mut out = Vec::new();
+        s.transform_into(&[4.0, 7.0], &mut out);
+        assert!((f64::from(out[0]) - 1.5 / 1.25f64.sqrt()).abs() < 1e-6);
+        assert_eq!(out[1], 0.0);
+    }
+
+    #[test]
+    fn near_constant_large_column_counts_as_constant() {
+        let values = [1e6f32, 1e6, 1e6];
+        let s = Scaler::fit(&values, 1, &[0, 1, 2]);
+        assert_eq!(s.std, vec![1.0]);
+    }
+}
