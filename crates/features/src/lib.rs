@@ -8,6 +8,7 @@ pub mod error;
 pub mod frames;
 pub mod layout;
 pub mod resample;
+pub mod stft;
 
 pub use error::{Error, Result};
 pub use frames::Frames;
