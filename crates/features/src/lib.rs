@@ -4,9 +4,12 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+mod dot;
 pub mod error;
 pub mod frames;
 pub mod layout;
+pub mod mel;
+pub mod mfcc;
 pub mod resample;
 pub mod stft;
 
