@@ -4,6 +4,7 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+pub mod chroma;
 mod dot;
 pub mod error;
 pub mod frames;
@@ -12,6 +13,7 @@ pub mod mel;
 pub mod mfcc;
 pub mod resample;
 pub mod stft;
+pub mod tuning;
 
 pub use error::{Error, Result};
 pub use frames::Frames;
