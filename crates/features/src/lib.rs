@@ -12,6 +12,7 @@ pub mod layout;
 pub mod mel;
 pub mod mfcc;
 pub mod resample;
+pub mod spectral;
 pub mod stft;
 pub mod tuning;
 
