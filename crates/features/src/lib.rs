@@ -13,6 +13,7 @@ pub mod mel;
 pub mod mfcc;
 pub mod resample;
 pub mod spectral;
+pub mod stats;
 pub mod stft;
 pub mod tuning;
 
