@@ -32,6 +32,10 @@ pub enum Error {
     /// libsoxr refused to resample.
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// The samples contain NaN or infinity (the first at `index`), for which the features
+    /// are undefined. Skip this input.
+    #[error("audio samples are not finite (first at sample {index})")]
+    NonFiniteSamples { index: usize },
 }
 
 /// The crate-wide result type.

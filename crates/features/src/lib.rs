@@ -15,6 +15,7 @@ pub mod resample;
 pub mod spectral;
 pub mod stats;
 pub mod stft;
+pub mod stft_branch;
 pub mod tuning;
 
 pub use error::{Error, Result};
