@@ -37,6 +37,110 @@ use crate::stft::fft_frequencies;
 /// Number of rows of `spectral_contrast` with `n_bands=6`.
 pub const N_CONTRAST: usize = 7;
 
+/// Sum of eight partial sums, as a fixed tree.
+fn lanes_sum(l: &[f64; 8]) -> f64 {
+    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+}
+
+/// Frames per [`RolloffBatch`].
+const ROLLOFF_BATCH: usize = 8;
+
+/// Rolloff of many frames, 8 at a time.
+///
+/// librosa's rolloff is the first bin where numpy's f32 cumulative sum reaches
+/// `f32(0.85) * total`; to pick the same bin, the sum has to be that sequential f32 chain,
+/// ~1025 dependent additions a frame, bound by the adder's latency. Interleaving the
+/// chains of 8 frames (one SIMD lane each) computes 8 for the price of one, each lane
+/// still a plain sequential f32 sum. Frames are copied in bin-major order as they come;
+/// [`RolloffBatch::push`] fills in results 8 at a time and [`RolloffBatch::finish`] the
+/// rest.
+#[derive(Debug, Clone)]
+pub struct RolloffBatch {
+    /// `lanes[k * 8 + i]`: bin `k` of the `i`-th pending frame.
+    lanes: Vec<f32>,
+    pending: [usize; ROLLOFF_BATCH],
+    len: usize,
+}
+
+impl RolloffBatch {
+    /// An empty batch for frames of `plan`'s size.
+    pub fn new(plan: &SpectralPlan) -> Self {
+        RolloffBatch {
+            lanes: vec![0.0; plan.n_bins() * ROLLOFF_BATCH],
+            pending: [0; ROLLOFF_BATCH],
+            len: 0,
+        }
+    }
+
+    /// Queues frame `index` (its `|STFT|`, `n_bins` values); when the batch is full,
+    /// writes the rolloff (Hz) of its frames into `rolloff`, indexed by frame.
+    pub fn push(&mut self, plan: &SpectralPlan, index: usize, mag: &[f32], rolloff: &mut [f32]) {
+        let slot = self.len;
+        for (lane, &m) in self.lanes[slot..]
+            .iter_mut()
+            .step_by(ROLLOFF_BATCH)
+            .zip(mag)
+        {
+            *lane = m;
+        }
+        self.pending[slot] = index;
+        self.len += 1;
+        if self.len == ROLLOFF_BATCH {
+            self.finish(plan, rolloff);
+        }
+    }
+
+    /// Writes the rolloff of every queued frame into `rolloff` (indexed by frame) and
+    /// empties the batch.
+    pub fn finish(&mut self, plan: &SpectralPlan, rolloff: &mut [f32]) {
+        if self.len == 0 {
+            return;
+        }
+        // Lanes past `len` hold stale frames: computed alongside, never written out.
+        let mut total = [0.0f32; ROLLOFF_BATCH];
+        for row in self.lanes.chunks_exact(ROLLOFF_BATCH) {
+            for i in 0..ROLLOFF_BATCH {
+                total[i] += row[i];
+            }
+        }
+        let mut threshold = [0.0f32; ROLLOFF_BATCH];
+        for i in 0..ROLLOFF_BATCH {
+            threshold[i] = 0.85f32 * total[i];
+        }
+        let mut acc = [0.0f32; ROLLOFF_BATCH];
+        let mut below = [0u32; ROLLOFF_BATCH];
+        for row in self.lanes.chunks_exact(ROLLOFF_BATCH) {
+            for i in 0..ROLLOFF_BATCH {
+                acc[i] += row[i];
+                // The cumulative sum never decreases, so the bins below the threshold are
+                // exactly those before the rolloff bin: their count is its index.
+                below[i] += (acc[i] < threshold[i]) as u32;
+            }
+        }
+        for (&frame, &k) in self.pending[..self.len].iter().zip(&below) {
+            if let Some(r) = rolloff.get_mut(frame) {
+                *r = plan.freq_or_zero(k as usize) as f32;
+            }
+        }
+        self.len = 0;
+    }
+}
+
+/// librosa's rolloff bin the slow, literal way: numpy's sequential f32 cumulative sum
+/// (kept in `cumsum`, one chain of additions) and the first bin where it reaches
+/// `f32(0.85) * total` (the last bin + 1 if none does, as with NaN).
+fn rolloff_bin_exact(mag: &[f32], cumsum: &mut Vec<f32>) -> usize {
+    cumsum.clear();
+    let mut acc = 0.0f32;
+    for &s in mag {
+        acc += s;
+        cumsum.push(acc);
+    }
+    let threshold = 0.85f32 * acc;
+    // A cumulative sum of non-negative values is non-decreasing: a partition point.
+    cumsum.partition_point(|&c| !(c >= threshold))
+}
+
 /// The plain sums of one frame.
 #[derive(Debug, Clone, Copy)]
 struct Sums {
@@ -114,17 +218,28 @@ impl SpectralPlan {
     /// Buffers sized for this plan.
     pub fn make_scratch(&self) -> SpectralScratch {
         SpectralScratch {
-            cumsum: vec![0.0; self.freqs.len()],
+            cumsum: Vec::with_capacity(self.freqs.len()),
             extremes: ExtremesScratch::default(),
         }
     }
 
     /// Every spectral feature of one `|STFT|` frame.
     pub fn frame(&self, mag: &[f32], scratch: &mut SpectralScratch) -> SpectralFrame {
-        let sums = self.sums(mag, &mut scratch.cumsum);
+        let mut out = self.frame_without_rolloff(mag, scratch);
+        out.rolloff = self.rolloff_with(mag, &mut scratch.cumsum);
+        out
+    }
+
+    /// Every spectral feature of one frame but rolloff (left 0), for callers that batch
+    /// rolloff with [`RolloffBatch`].
+    pub fn frame_without_rolloff(
+        &self,
+        mag: &[f32],
+        scratch: &mut SpectralScratch,
+    ) -> SpectralFrame {
+        let sums = self.sums(mag);
         let mut out = SpectralFrame {
             rms: sums.rms(self.n_fft),
-            rolloff: self.rolloff_from_cumsum(&scratch.cumsum),
             ..Default::default()
         };
         (out.centroid, out.bandwidth) = self.centroid_bandwidth_from(mag, &sums);
@@ -137,21 +252,26 @@ impl SpectralPlan {
         out
     }
 
-    /// One pass over the frame for everything that needs a plain sum, with the f32
-    /// cumulative sum of rolloff written to `cumsum`: that sum is one sequential chain of
-    /// additions (it must be, to equal numpy's), and the other sums proceed beside it.
-    fn sums(&self, mag: &[f32], cumsum: &mut Vec<f32>) -> Sums {
-        cumsum.clear();
-        let mut acc = 0.0f32;
-        let (mut power, mut total, mut weighted) = ([0.0f64; 2], [0.0f64; 2], [0.0f64; 2]);
-        for (i, (&s, &f)) in mag.iter().zip(&self.freqs).enumerate() {
-            acc += s;
-            cumsum.push(acc);
-            let (x, j) = (s as f64, i & 1);
-            // abs2 in f32, like librosa.
-            power[j] += (s * s) as f64;
-            total[j] += x;
-            weighted[j] += x * f;
+    /// The plain sums of one frame, in f64 and in independent lanes (vectorised).
+    fn sums(&self, mag: &[f32]) -> Sums {
+        let mut power = [0.0f64; 8];
+        let mut total = [0.0f64; 8];
+        let mut weighted = [0.0f64; 8];
+        let mut cm = mag.chunks_exact(8);
+        let mut cf = self.freqs.chunks_exact(8);
+        for (m, f) in (&mut cm).zip(&mut cf) {
+            for j in 0..8 {
+                // abs2 in f32, like librosa.
+                power[j] += (m[j] * m[j]) as f64;
+                total[j] += m[j] as f64;
+                weighted[j] += m[j] as f64 * f[j];
+            }
+        }
+        let (mut power_tail, mut total_tail, mut weighted_tail) = (0.0, 0.0, 0.0);
+        for (&m, &f) in cm.remainder().iter().zip(cf.remainder()) {
+            power_tail += (m * m) as f64;
+            total_tail += m as f64;
+            weighted_tail += m as f64 * f;
         }
         let edges = match (mag.first(), mag.last()) {
             (Some(&first), Some(&last)) if mag.len() > 1 => {
@@ -161,21 +281,20 @@ impl SpectralPlan {
         };
         Sums {
             // rms halves the DC and Nyquist terms.
-            power: power[0] + power[1] - 0.5 * edges,
-            total: total[0] + total[1],
-            weighted: weighted[0] + weighted[1],
+            power: lanes_sum(&power) + power_tail - 0.5 * edges,
+            total: lanes_sum(&total) + total_tail,
+            weighted: lanes_sum(&weighted) + weighted_tail,
         }
     }
 
     /// `rms(S=S, frame_length=n_fft)` of one frame.
     pub fn rms(&self, mag: &[f32]) -> f32 {
-        self.sums(mag, &mut Vec::with_capacity(mag.len()))
-            .rms(self.n_fft)
+        self.sums(mag).rms(self.n_fft)
     }
 
     /// `(spectral_centroid, spectral_bandwidth)` of one frame.
     pub fn centroid_bandwidth(&self, mag: &[f32]) -> (f64, f64) {
-        let sums = self.sums(mag, &mut Vec::with_capacity(mag.len()));
+        let sums = self.sums(mag);
         self.centroid_bandwidth_from(mag, &sums)
     }
 
@@ -187,11 +306,11 @@ impl SpectralPlan {
             sums.total
         };
         let centroid = sums.weighted / length;
-        let mut spread = [0.0f64; 4];
-        let mut cm = mag.chunks_exact(4);
-        let mut cf = self.freqs.chunks_exact(4);
+        let mut spread = [0.0f64; 8];
+        let mut cm = mag.chunks_exact(8);
+        let mut cf = self.freqs.chunks_exact(8);
         for (s, f) in (&mut cm).zip(&mut cf) {
-            for j in 0..4 {
+            for j in 0..8 {
                 let d = f[j] - centroid;
                 spread[j] += s[j] as f64 * (d * d);
             }
@@ -201,24 +320,20 @@ impl SpectralPlan {
             let d = f - centroid;
             tail += s as f64 * (d * d);
         }
-        let spread = (spread[0] + spread[1]) + (spread[2] + spread[3]) + tail;
+        let spread = lanes_sum(&spread) + tail;
         (centroid, (spread / length).sqrt())
     }
 
-    /// `spectral_rolloff(roll_percent=0.85)` of one frame; `cumsum` is a scratch buffer.
-    pub fn rolloff(&self, mag: &[f32], cumsum: &mut Vec<f32>) -> f64 {
-        self.sums(mag, cumsum);
-        self.rolloff_from_cumsum(cumsum)
+    /// `spectral_rolloff(roll_percent=0.85)` of one frame.
+    pub fn rolloff(&self, mag: &[f32]) -> f64 {
+        self.rolloff_with(mag, &mut Vec::with_capacity(mag.len()))
     }
 
-    fn rolloff_from_cumsum(&self, cumsum: &[f32]) -> f64 {
-        let Some(&total) = cumsum.last() else {
-            return 0.0;
-        };
-        let threshold = 0.85f32 * total;
-        // np.cumsum of non-negative values is non-decreasing: the first bin that reaches
-        // the threshold is a partition point.
-        let k = cumsum.partition_point(|&c| c < threshold);
+    fn rolloff_with(&self, mag: &[f32], cumsum: &mut Vec<f32>) -> f64 {
+        self.freq_or_zero(rolloff_bin_exact(mag, cumsum))
+    }
+
+    fn freq_or_zero(&self, k: usize) -> f64 {
         self.freqs.get(k).copied().unwrap_or(0.0)
     }
 
@@ -598,6 +713,55 @@ mod tests {
             let want = (0.5f64 * 3.0 / 8.0).sqrt();
             assert!((f.rms as f64 - want).abs() < 1e-4, "{}", f.rms);
         }
+    }
+
+    #[test]
+    fn batched_rolloff_equals_one_chain_per_frame() {
+        let plan = SpectralPlan::new(22050.0, 2048).unwrap();
+        let mut state = 12345u64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let mut frames: Vec<Vec<f32>> = Vec::new();
+        for shape in 0..60 {
+            // Falling spectra of random slope, sparse spikes.
+            let slope = uniform() * 0.02;
+            frames.push(
+                (0..1025)
+                    .map(|k| uniform() * (-(k as f32) * slope).exp())
+                    .collect(),
+            );
+            let mut spiky = vec![0.0f32; 1025];
+            for _ in 0..(shape % 7 + 1) {
+                spiky[(uniform() * 1024.0) as usize] = uniform() * 1e3;
+            }
+            frames.push(spiky);
+        }
+        // An exact tie with 85%, silence, and values near the bottom of f32.
+        let mut ties = vec![0.0f32; 1025];
+        ties[..100].fill(1.0);
+        frames.push(ties);
+        frames.push(vec![0.0; 1025]);
+        frames.push(vec![1e-30; 1025]);
+        let mut batch = RolloffBatch::new(&plan);
+        let mut got = vec![f32::NAN; frames.len()];
+        for (t, mag) in frames.iter().enumerate() {
+            batch.push(&plan, t, mag, &mut got);
+        }
+        batch.finish(&plan, &mut got);
+        for (t, mag) in frames.iter().enumerate() {
+            assert_eq!(got[t], plan.rolloff(mag) as f32, "frame {t}");
+        }
+        // Worked with numpy 2.4 / librosa 0.11 (spectral_rolloff(S=..., sr=22050)):
+        // 100 ones: 0.85f32 * 100 rounds to exactly 85.0 in f32, reached at bin 84.
+        assert_eq!(plan.rolloff(&frames[120]), plan.freqs[84]);
+        assert_eq!(plan.rolloff(&frames[121]), 0.0);
+        // 1025 x 1e-30: the f32 chain's rounding puts librosa's answer at bin 871, not at
+        // the 872 that exact arithmetic (0.85 * 1025 = 871.25) would give.
+        assert_eq!(plan.rolloff(&frames[122]), plan.freqs[871]);
     }
 
     #[test]

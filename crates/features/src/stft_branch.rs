@@ -35,7 +35,8 @@ use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use crate::spectral::{
-    contrast_from_peaks_valleys, zero_crossing_rate, SpectralPlan, SpectralScratch, N_CONTRAST,
+    contrast_from_peaks_valleys, zero_crossing_rate, RolloffBatch, SpectralPlan, SpectralScratch,
+    N_CONTRAST,
 };
 use crate::stft::{Stft, StftScratch, HOP_LENGTH, N_FFT};
 use crate::tuning::{PiptrackParams, PitchTracker, TuningAccumulator};
@@ -67,6 +68,7 @@ pub struct StftBranchScratch {
     power: Vec<f32>,
     power64: Vec<f64>,
     spectral: SpectralScratch,
+    rolloff: RolloffBatch,
     tuning_power: TuningAccumulator,
     tuning_magnitude: TuningAccumulator,
     mel: Frames,
@@ -177,6 +179,7 @@ impl StftBranchPlan {
             power: vec![0.0; n_bins],
             power64: vec![0.0; n_bins],
             spectral: self.spectral.make_scratch(),
+            rolloff: RolloffBatch::new(&self.spectral),
             tuning_power: TuningAccumulator::new(),
             tuning_magnitude: TuningAccumulator::new(),
             mel: Frames::default(),
@@ -223,11 +226,11 @@ impl StftBranchPlan {
             }
             widen(&s.power, &mut s.power64);
             self.mel.apply(&s.power64, s.mel.frame_mut(t));
-            let f = self.spectral.frame(&s.mag, &mut s.spectral);
+            let f = self.spectral.frame_without_rolloff(&s.mag, &mut s.spectral);
             rms.data[t] = f.rms;
             centroid.data[t] = f.centroid as f32;
             bandwidth.data[t] = f.bandwidth as f32;
-            rolloff.data[t] = f.rolloff as f32;
+            s.rolloff.push(&self.spectral, t, &s.mag, &mut rolloff.data);
             s.peaks[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
             s.valleys[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
             self.pitch.push_frame(&s.power, &mut s.tuning_power);
@@ -236,6 +239,7 @@ impl StftBranchPlan {
                 s.power_cache[t * n_bins..(t + 1) * n_bins].copy_from_slice(&s.power);
             }
         }
+        s.rolloff.finish(&self.spectral, &mut rolloff.data);
         let tuning_chroma_stft = s.tuning_power.estimate();
         let tuning_cqt = s.tuning_magnitude.estimate();
         let mfcc = mfcc_from_mel_power(&mut s.mel, &self.dct)?;
