@@ -128,7 +128,7 @@ impl RolloffBatch {
 
 /// librosa's rolloff bin the slow, literal way: numpy's sequential f32 cumulative sum
 /// (kept in `cumsum`, one chain of additions) and the first bin where it reaches
-/// `f32(0.85) * total` (the last bin + 1 if none does, as with NaN).
+/// `f32(0.85) * total`.
 fn rolloff_bin_exact(mag: &[f32], cumsum: &mut Vec<f32>) -> usize {
     cumsum.clear();
     let mut acc = 0.0f32;
@@ -138,7 +138,7 @@ fn rolloff_bin_exact(mag: &[f32], cumsum: &mut Vec<f32>) -> usize {
     }
     let threshold = 0.85f32 * acc;
     // A cumulative sum of non-negative values is non-decreasing: a partition point.
-    cumsum.partition_point(|&c| !(c >= threshold))
+    cumsum.partition_point(|&c| c < threshold)
 }
 
 /// The plain sums of one frame.
