@@ -4,8 +4,8 @@
 //!   `amin=1e-10`, `top_db=80`: `10 * log10(max(amin, S))`, then clamped from below at
 //!   `max - top_db`, where the max is over the WHOLE matrix (all bands and frames), so it
 //!   needs every frame before any value is final. On an f32 matrix numpy computes in f32
-//!   (`amin` and `10.0` become f32); so do we, with `log10` rounded from f64 (numpy's
-//!   AVX-512 `log10` may differ by an ulp).
+//!   (`amin` and `10.0` become f32); so do we, with the platform's f32 `log10` (numpy's
+//!   own, SIMD on AVX-512 machines, may differ from it by an ulp).
 //! - MFCC (`feature/spectral.py::mfcc`, `dct_type=2`, `norm="ortho"`, `lifter=0`):
 //!   `scipy.fft.dct(S, type=2, norm="ortho", axis=-2)[:n_mfcc]`, i.e.
 //!   `c[k] = s(k) * sum_n x[n] cos(pi k (2n + 1) / (2N))` with `s(0) = sqrt(1/N)` and
@@ -25,7 +25,7 @@ pub fn power_to_db_in_place(values: &mut [f32], amin: f32, top_db: Option<f32>) 
     let mut max = f32::NEG_INFINITY;
     for v in values.iter_mut() {
         // 10.0 * np.log10(np.maximum(amin, S)), all in f32; ref=1.0 subtracts 0.
-        let db = 10.0f32 * ((v.max(amin)) as f64).log10() as f32;
+        let db = 10.0f32 * v.max(amin).log10();
         *v = db;
         max = max.max(db);
     }

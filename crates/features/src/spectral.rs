@@ -439,6 +439,15 @@ fn extremes(values: &[f32], q: usize, scratch: &mut ExtremesScratch) -> (f64, f6
     if q == 0 {
         return (0.0, 0.0);
     }
+    if q == 1 {
+        // Plain minimum and maximum (vectorised; NaN is never taken).
+        let (lo, hi) = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (if v < lo { v } else { lo }, if v > hi { v } else { hi })
+            });
+        return (lo as f64, hi as f64);
+    }
     let candidates = (&mut *scratch.low, &mut *scratch.high);
     let fast = if q <= 8 {
         extremes_by_lanes::<8>(values, q, candidates)
