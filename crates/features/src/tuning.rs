@@ -33,7 +33,7 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
-use crate::stft::fft_frequencies;
+use crate::stft::{fft_frequencies, Stft};
 
 /// Number of histogram bins of `pitch_tuning` at `resolution=0.01`.
 pub const N_TUNING_BINS: usize = 100;
@@ -340,6 +340,24 @@ pub fn estimate_tuning(spec: &Frames, sr: f64, n_fft: usize) -> Result<f64> {
     let mut acc = TuningAccumulator::new();
     for t in 0..spec.n_frames {
         tracker.push_frame(spec.frame(t), &mut acc);
+    }
+    Ok(acc.estimate())
+}
+
+/// `librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=12)`, what `librosa.cqt` uses
+/// with `tuning=None`: piptrack on the magnitudes of `stft` (librosa's default 2048 / 512
+/// centred STFT), one pass, nothing kept but the candidates.
+///
+/// [`crate::stft_branch`] returns the same value from its own pass; this is for callers
+/// that need the tuning without the rest of the branch.
+pub fn estimate_tuning_from_signal(stft: &Stft, y: &[f32], sr: f64) -> Result<f64> {
+    let tracker = PitchTracker::new(sr, stft.n_fft(), PiptrackParams::default())?;
+    let mut scratch = stft.make_scratch();
+    let mut mag = vec![0.0f32; stft.n_bins()];
+    let mut acc = TuningAccumulator::new();
+    for t in 0..stft.n_frames(y.len()) {
+        stft.magnitude_frame(y, t, &mut scratch, &mut mag)?;
+        tracker.push_frame(&mag, &mut acc);
     }
     Ok(acc.estimate())
 }

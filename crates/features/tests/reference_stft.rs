@@ -12,7 +12,7 @@ use musicgenre_features::mel::MelBank;
 use musicgenre_features::stats::write_stats;
 use musicgenre_features::stft::Stft;
 use musicgenre_features::stft_branch::{StftBranchPlan, StftFeatures};
-use musicgenre_features::tuning::estimate_tuning;
+use musicgenre_features::tuning::{estimate_tuning, estimate_tuning_from_signal};
 
 const SR: f64 = 22050.0;
 
@@ -182,9 +182,24 @@ fn tunings_match_exactly() {
         // Histogram argmaxes: exact, to the bit of the returned bin edge.
         assert_eq!(f.tuning_cqt, want_cqt, "{clip} cqt");
         assert_eq!(f.tuning_chroma_stft, want_chroma, "{clip} chroma_stft");
-        // The building block on a whole spectrogram agrees with the streamed branch.
-        let mag = stft.magnitude(&read_clip(clip)).unwrap();
+        // The building blocks agree with the streamed branch: on a whole spectrogram
+        // (magnitude and power), and streamed from the signal.
+        let y = read_clip(clip);
+        let mut mag = stft.magnitude(&y).unwrap();
         assert_eq!(estimate_tuning(&mag, SR, 2048).unwrap(), want_cqt, "{clip}");
+        assert_eq!(
+            estimate_tuning_from_signal(&stft, &y, SR).unwrap(),
+            want_cqt,
+            "{clip}"
+        );
+        for v in &mut mag.data {
+            *v *= *v;
+        }
+        assert_eq!(
+            estimate_tuning(&mag, SR, 2048).unwrap(),
+            want_chroma,
+            "{clip}"
+        );
     }
 }
 
