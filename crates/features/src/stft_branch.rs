@@ -20,13 +20,22 @@
 //!
 //! Two passes over the frames. Pass 1 computes each frame's |STFT| and from it the mel
 //! power (kept, 128 values a frame: `power_to_db` clamps at the max of the whole matrix),
-//! the spectral features (contrast as peaks and valleys, finished at the end for the same
-//! reason), the zero-crossing rate and the piptrack candidates of both tuning estimates
-//! (on the power spectrum for chroma_stft, on the magnitude for the CQT). Pass 2 applies
-//! the chroma bank of the now known tuning to each frame's power spectrum, recomputed by
-//! the FFT (cheaper than storing 1025 values a frame for a long song) unless the signal is
-//! short enough for the spectrogram cache ([`StftBranchPlan::with_spectrogram_cache`]);
-//! both routes give identical values.
+//! the spectral features (rolloff 8 frames at a time, see
+//! [`crate::spectral::RolloffBatch`]; contrast as peaks and valleys, finished at the end
+//! because its dB conversion clamps at a global max too) and the piptrack candidates of
+//! both tuning estimates (on the power spectrum for chroma_stft, on the magnitude for the
+//! CQT). Pass 2 applies the chroma bank of the now known tuning to each frame's power
+//! spectrum, recomputed by the FFT (cheaper than storing 1025 values a frame for a long
+//! song) unless the signal is short enough for the spectrogram cache
+//! ([`StftBranchPlan::with_spectrogram_cache`]); both routes give identical values. The
+//! zero-crossing rate reads the samples directly, in one pass of its own.
+//!
+//! Memory beyond the signal and the outputs (44 f32 a frame): the mel power (512 bytes a
+//! frame), contrast peaks and valleys (112 bytes a frame), the piptrack candidates (8
+//! bytes each, a few dozen a frame) and the optional spectrogram cache; about 21 MB for a
+//! 10-minute song. On a shared 2-core machine, the whole branch takes ~17 ms of CPU per
+//! 30 s of audio (some 1700x real time), about 10x less than the librosa calls above
+//! (see `tests/timing_stft.rs`).
 
 use crate::chroma::{ChromaBankCache, N_CHROMA};
 use crate::dot::widen;
