@@ -68,8 +68,9 @@ pub enum Error {
     /// libsoxr refused to resample.
     #[error("resampling failed: {0}")]
     Resample(String),
-    /// A sample is NaN or infinite (librosa refuses such input too); skip this input.
-    #[error("sample {index} is not finite")]
+    /// A sample is NaN or infinite (librosa refuses such input too), the first at
+    /// `index`; skip this input.
+    #[error("audio samples are not finite (first at sample {index})")]
     NonFiniteSample { index: usize },
     /// Too few samples for the computation (e.g. a CQT that first downsamples by
     /// `min_samples`); skip this input.

@@ -4,14 +4,23 @@
 //! Conventions follow librosa 0.11.0 with the calls listed in each module; every module
 //! states the reference it follows and its tolerance against librosa's output.
 
+pub mod chroma;
 pub mod chroma_cqt;
 pub mod cqt;
 pub mod decode;
+mod dot;
 pub mod error;
 pub mod frames;
 pub mod layout;
+pub mod mel;
+pub mod mfcc;
 pub mod resample;
+pub mod spectral;
+pub mod stats;
+pub mod stft;
+pub mod stft_branch;
 pub mod tonnetz;
+pub mod tuning;
 
 pub use decode::{load, load_from_memory, Audio, AudioInfo, LoadOptions};
 pub use error::{Error, Result};

@@ -1,0 +1,262 @@
+//! STFT chroma filter banks and chroma frames: `librosa.filters.chroma(sr, n_fft, tuning)`
+//! and the last two steps of `librosa.feature.chroma_stft(S=power, sr)`.
+//!
+//! Conventions of librosa 0.11.0 `filters.py::chroma` with its defaults: `n_chroma=12`,
+//! `ctroct=5.0`, `octwidth=2`, `norm=2`, `base_c=True`, A440 reference shifted by
+//! `tuning` (fractions of a bin). Each FFT bin `k > 0` sits at `12 * log2(f_k / (A440 / 16))`
+//! chroma bins (bin 0 is placed 1.5 octaves below bin 1); its weight on class `c` is a
+//! Gaussian bump `exp(-0.5 * (2 D / width)^2)` of the distance `D` wrapped to
+//! `[-6, 6)`; columns are L2-normalised, then weighted by a Gaussian over octaves centred
+//! on octave 5 with sd 2, and rows rotated so that class 0 is C. The bank is computed in
+//! f64 and stored as f32, as librosa returns it; it is dense (every weight is positive).
+//!
+//! `chroma_stft` then projects the power spectrum (accumulated here in f64; librosa's
+//! einsum uses f32 BLAS) and normalises each frame by its largest value
+//! (`librosa.util.normalize(norm=inf)`): frames whose max is below the smallest normal f32
+//! (`tiny`) are left unnormalised, which keeps silence at zero rather than NaN.
+//!
+//! The bank depends on the tuning estimated per file. Estimates are histogram bin edges,
+//! multiples of 0.01 in `[-0.5, 0.5)`, so [`ChromaBankCache`] keeps one lazily built bank
+//! per edge, shared by threads.
+
+use crate::error::{Error, Result};
+use crate::tuning::{tuning_bin_edge, N_TUNING_BINS};
+use std::sync::{Arc, OnceLock};
+
+/// librosa's default number of chroma classes.
+pub const N_CHROMA: usize = 12;
+
+/// A dense `n_chroma x n_bins` chroma filter bank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChromaBank {
+    n_chroma: usize,
+    n_bins: usize,
+    tuning: f64,
+    /// Row-major `n_chroma x n_bins`.
+    weights: Vec<f32>,
+}
+
+impl ChromaBank {
+    /// `librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)`.
+    pub fn new(sr: f64, n_fft: usize, n_chroma: usize, tuning: f64) -> Result<Self> {
+        if !(sr.is_finite() && sr > 0.0) || n_fft < 2 || n_chroma == 0 || !tuning.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "chroma bank needs sr > 0, n_fft >= 2, n_chroma > 0, finite tuning; \
+                 got {sr}, {n_fft}, {n_chroma}, {tuning}"
+            )));
+        }
+        let nc = n_chroma as f64;
+        // frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+        let step = sr / n_fft as f64;
+        let a440 = 440.0 * 2f64.powf(tuning / nc);
+        let mut frqbins: Vec<f64> = Vec::with_capacity(n_fft);
+        frqbins.push(0.0);
+        for i in 1..n_fft {
+            let f = i as f64 * step + 0.0;
+            frqbins.push(nc * (f / (a440 / 16.0)).log2());
+        }
+        frqbins[0] = frqbins[1] - 1.5 * nc;
+        // binwidthbins = concat(maximum(diff(frqbins), 1.0), [1])
+        let widths: Vec<f64> = (0..n_fft)
+            .map(|j| {
+                if j + 1 < n_fft {
+                    (frqbins[j + 1] - frqbins[j]).max(1.0)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let n_chroma2 = (nc / 2.0).round_ties_even();
+        let n_bins = n_fft / 2 + 1;
+        // Columns beyond n_bins are dropped by librosa after normalisation; each column is
+        // normalised on its own, so computing only the kept ones gives the same values.
+        let mut wts = vec![0.0f64; n_chroma * n_bins];
+        for j in 0..n_bins {
+            let mut sumsq = 0.0f64;
+            for c in 0..n_chroma {
+                let d = frqbins[j] - c as f64;
+                // np.remainder(D + n_chroma2 + 10 * n_chroma, n_chroma) - n_chroma2
+                let d = py_mod(d + n_chroma2 + 10.0 * nc, nc) - n_chroma2;
+                let w = (-0.5 * (2.0 * d / widths[j]).powi(2)).exp();
+                wts[c * n_bins + j] = w;
+                sumsq += w * w;
+            }
+            // util.normalize(norm=2, axis=0): sum of squares (rows in order), sqrt;
+            // a column below f64 tiny is left as is.
+            let length = sumsq.sqrt();
+            let length = if length < f64::MIN_POSITIVE {
+                1.0
+            } else {
+                length
+            };
+            let octave = (-0.5 * ((frqbins[j] / nc - 5.0) / 2.0).powi(2)).exp();
+            for c in 0..n_chroma {
+                let w = &mut wts[c * n_bins + j];
+                *w = *w / length * octave;
+            }
+        }
+        // base_c: np.roll(wts, -3 * (n_chroma // 12), axis=0) makes row c the old row c + 3.
+        let shift = 3 * (n_chroma / 12);
+        let mut weights = vec![0.0f32; n_chroma * n_bins];
+        for c in 0..n_chroma {
+            let src = (c + shift) % n_chroma;
+            for j in 0..n_bins {
+                weights[c * n_bins + j] = wts[src * n_bins + j] as f32;
+            }
+        }
+        Ok(ChromaBank {
+            n_chroma,
+            n_bins,
+            tuning,
+            weights,
+        })
+    }
+
+    /// Number of chroma classes.
+    pub fn n_chroma(&self) -> usize {
+        self.n_chroma
+    }
+
+    /// Number of FFT bins the bank expects.
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// The tuning the bank was built for.
+    pub fn tuning(&self) -> f64 {
+        self.tuning
+    }
+
+    /// The weights, row-major `n_chroma x n_bins`.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// One chroma frame from one power-spectrum frame: the projection (f64 accumulation)
+    /// normalised by its max ([`normalize_inf`]). `power` (widened to f64 once per frame)
+    /// has `n_bins` values, `out` `n_chroma`.
+    pub fn apply(&self, power: &[f64], out: &mut [f32]) {
+        debug_assert_eq!(power.len(), self.n_bins);
+        for (o, row) in out.iter_mut().zip(self.weights.chunks_exact(self.n_bins)) {
+            *o = crate::dot::dot(row, power) as f32;
+        }
+        normalize_inf(out);
+    }
+}
+
+/// Python's float `%` (numpy `remainder`): the result has the sign of `b`.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 && ((m < 0.0) != (b < 0.0)) {
+        m + b
+    } else {
+        m
+    }
+}
+
+/// `librosa.util.normalize(x, norm=np.inf)` of one frame of f32 values: divides by the
+/// largest magnitude unless it is below the smallest normal f32 (then leaves `x` as is).
+pub fn normalize_inf(x: &mut [f32]) {
+    let length = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if length < f32::MIN_POSITIVE {
+        return;
+    }
+    for v in x.iter_mut() {
+        // librosa divides by an f64 length and stores f32: the same as an f32 division.
+        *v /= length;
+    }
+}
+
+/// One lazily built [`ChromaBank`] per tuning estimate, shared by threads.
+#[derive(Debug)]
+pub struct ChromaBankCache {
+    sr: f64,
+    n_fft: usize,
+    n_chroma: usize,
+    slots: Vec<OnceLock<Arc<ChromaBank>>>,
+}
+
+impl ChromaBankCache {
+    /// An empty cache for banks of these parameters.
+    pub fn new(sr: f64, n_fft: usize, n_chroma: usize) -> Result<Self> {
+        // Validate once, so that `get` can only fail on the tuning.
+        ChromaBank::new(sr, n_fft, n_chroma, 0.0)?;
+        Ok(ChromaBankCache {
+            sr,
+            n_fft,
+            n_chroma,
+            slots: (0..N_TUNING_BINS).map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// The bank for `tuning`: cached when `tuning` is one of the estimator's values
+    /// ([`crate::tuning::tuning_bin_edge`]), built afresh otherwise.
+    pub fn get(&self, tuning: f64) -> Result<Arc<ChromaBank>> {
+        let slot = ((tuning + 0.5) * N_TUNING_BINS as f64).round();
+        if slot >= 0.0 && slot < N_TUNING_BINS as f64 {
+            let i = slot as usize;
+            if tuning_bin_edge(i) == tuning {
+                if let Some(bank) = self.slots[i].get() {
+                    return Ok(bank.clone());
+                }
+                let bank = Arc::new(ChromaBank::new(self.sr, self.n_fft, self.n_chroma, tuning)?);
+                // Another thread may have won the race; either bank is the same.
+                return Ok(self.slots[i].get_or_init(|| bank).clone());
+            }
+        }
+        Ok(Arc::new(ChromaBank::new(
+            self.sr,
+            self.n_fft,
+            self.n_chroma,
+            tuning,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a440_lands_on_class_a() {
+        let bank = ChromaBank::new(22050.0, 2048, 12, 0.0).unwrap();
+        // Bin 41 is 441.4 Hz; with base_c, class 9 is A.
+        let col: Vec<f32> = (0..12).map(|c| bank.weights()[c * 1025 + 41]).collect();
+        let best = (0..12).max_by(|&a, &b| col[a].total_cmp(&col[b])).unwrap();
+        assert_eq!(best, 9, "{col:?}");
+    }
+
+    #[test]
+    fn normalize_inf_leaves_silence_alone() {
+        let mut x = [0.0f32; 12];
+        normalize_inf(&mut x);
+        assert!(x.iter().all(|&v| v == 0.0));
+        let mut x = [1.0, -4.0, 2.0];
+        normalize_inf(&mut x);
+        assert_eq!(x, [0.25, -1.0, 0.5]);
+        let mut tiny = [1e-39f32, 0.0];
+        normalize_inf(&mut tiny);
+        assert_eq!(tiny, [1e-39, 0.0]);
+    }
+
+    #[test]
+    fn cache_returns_the_same_bank_for_grid_tunings() {
+        let cache = ChromaBankCache::new(22050.0, 2048, 12).unwrap();
+        let t = tuning_bin_edge(46);
+        let a = cache.get(t).unwrap();
+        let b = cache.get(t).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(*a, ChromaBank::new(22050.0, 2048, 12, t).unwrap());
+        // Off the grid: built, not cached, still right.
+        let c = cache.get(0.123).unwrap();
+        assert_eq!(c.tuning(), 0.123);
+        assert!(cache.get(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn py_mod_has_the_sign_of_the_divisor() {
+        assert_eq!(py_mod(-1.0, 12.0), 11.0);
+        assert_eq!(py_mod(13.0, 12.0), 1.0);
+        assert_eq!(py_mod(12.0, 12.0), 0.0);
+    }
+}

@@ -1,0 +1,116 @@
+//! The inner product every bank shares (mel, chroma, DCT): f32 weights against f64
+//! values, accumulated in f64 in a fixed order, with an AVX path chosen at run time.
+//!
+//! Element `i` goes to partial sum `i mod 16`; the 16 sums are added as a fixed tree
+//! (`s[j] + s[j + 8]`, then `+ s[j + 4]`, then `(q0 + q2) + (q1 + q3)`), then the tail
+//! of fewer than 16 elements in order. The AVX path keeps those 16 sums in four 256-bit
+//! registers and performs exactly the same IEEE operations (Rust never fuses a multiply
+//! and an add by itself), so both paths give the same bits on every machine.
+
+/// `sum w[i] * x[i]` over the common length, accumulated in f64.
+#[inline]
+pub(crate) fn dot(w: &[f32], x: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { avx::dot(w, x) };
+        }
+    }
+    portable(w, x)
+}
+
+/// Converts `src` to f64 into `dst` (the common length).
+#[inline]
+pub(crate) fn widen(src: &[f32], dst: &mut [f64]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s as f64;
+    }
+}
+
+fn portable(w: &[f32], x: &[f64]) -> f64 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let mut acc = [0.0f64; 16];
+    let mut cw = w.chunks_exact(16);
+    let mut cx = x.chunks_exact(16);
+    for (a, b) in (&mut cw).zip(&mut cx) {
+        for j in 0..16 {
+            acc[j] += a[j] as f64 * b[j];
+        }
+    }
+    finish(&acc, cw.remainder(), cx.remainder())
+}
+
+/// The fixed reduction of the 16 partial sums, then the tail in order.
+#[inline(always)]
+fn finish(acc: &[f64; 16], w_tail: &[f32], x_tail: &[f64]) -> f64 {
+    let mut h = [0.0f64; 8];
+    for j in 0..8 {
+        h[j] = acc[j] + acc[j + 8];
+    }
+    let mut q = [0.0f64; 4];
+    for j in 0..4 {
+        q[j] = h[j] + h[j + 4];
+    }
+    let mut sum = (q[0] + q[2]) + (q[1] + q[3]);
+    for (a, b) in w_tail.iter().zip(x_tail) {
+        sum += *a as f64 * *b;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn dot(w: &[f32], x: &[f64]) -> f64 {
+        let n = w.len().min(x.len());
+        let blocks = n / 16;
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        for b in 0..blocks {
+            let i = b * 16;
+            for (j, a) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 4 j + 4 <= 16 * blocks <= n, within both slices.
+                let wv = _mm256_cvtps_pd(_mm_loadu_ps(wp.add(i + 4 * j)));
+                let xv = _mm256_loadu_pd(xp.add(i + 4 * j));
+                *a = _mm256_add_pd(*a, _mm256_mul_pd(wv, xv));
+            }
+        }
+        let mut sums = [0.0f64; 16];
+        for (j, a) in acc.iter().enumerate() {
+            // SAFETY: 4 j + 4 <= 16.
+            _mm256_storeu_pd(sums.as_mut_ptr().add(4 * j), *a);
+        }
+        let done = blocks * 16;
+        super::finish(&sums, &w[done..n], &x[done..n])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_gives_the_same_bits() {
+        let w: Vec<f32> = (0..1027)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 3.0)
+            .collect();
+        let x: Vec<f64> = (0..1027).map(|i| ((i * 53 % 97) as f64).sqrt()).collect();
+        for n in [0, 1, 7, 15, 16, 17, 100, 1025, 1027] {
+            let slow: f64 = w[..n].iter().zip(&x[..n]).map(|(a, b)| *a as f64 * b).sum();
+            let fast = dot(&w[..n], &x[..n]);
+            assert_eq!(
+                fast.to_bits(),
+                portable(&w[..n], &x[..n]).to_bits(),
+                "n {n}"
+            );
+            // Another order of the same exact f64 products: a few ulps apart.
+            assert!((fast - slow).abs() <= 1e-12 * slow.abs().max(1.0), "n {n}");
+        }
+        // Mismatched lengths use the common part.
+        assert_eq!(dot(&w[..20], &x[..18]), portable(&w[..18], &x[..18]));
+    }
+}
