@@ -5,3 +5,21 @@ pub mod inputs;
 pub mod parallel;
 pub mod progress;
 pub mod table;
+
+/// The feature settings as JSON, for the layout file next to a table and for models.
+pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {
+    serde_json::json!({
+        "sample_rate": s.sample_rate,
+        "n_fft": s.n_fft,
+        "hop_length": s.hop_length,
+        "n_mels": s.n_mels,
+        "n_mfcc": s.n_mfcc,
+        "n_chroma": s.n_chroma,
+        "cqt_bins": s.cqt_bins,
+        "bins_per_octave": s.bins_per_octave,
+        "tuning": s.tuning,
+        "resampler": s.resampler,
+        "segment_s": s.segments.map(|g| g.length_s()),
+        "segment_hop_s": s.segments.map(|g| g.hop_s()),
+    })
+}

@@ -257,7 +257,7 @@ fn write_layout(out: &std::path::Path, extractor: &Extractor) -> Result<()> {
     let layout = serde_json::json!({
         "version": musicgenre_features::LAYOUT_VERSION,
         "names": musicgenre_features::feature_names(),
-        "settings": extractor.settings_json(),
+        "settings": musicgenre::settings_json(&extractor.settings()),
     });
     let text = serde_json::to_string_pretty(&layout)?;
     std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))

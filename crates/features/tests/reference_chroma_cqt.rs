@@ -80,7 +80,9 @@ fn chroma_family_matches_librosa_end_to_end() {
     // asserts. Tonnetz follows CENS.
     let plan = CqtPlan::new(CqtParams::default()).unwrap();
     for clip in CLIPS {
-        let cqt = plan.cqt(&read_clip(clip), clip_info(clip, "tuning_cqt")).unwrap();
+        let cqt = plan
+            .cqt(&read_clip(clip), clip_info(clip, "tuning_cqt"))
+            .unwrap();
         let all = cqt_chroma_features(&cqt).unwrap();
         let d_cq = max_abs(&all.chroma_cqt, &fixture(&format!("{clip}.chroma_cqt.npy")));
         let d_cens = max_abs(
