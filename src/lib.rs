@@ -1,6 +1,7 @@
 //! Shared code of the `features`, `train`, `classify` and `evaluate` binaries: finding
 //! input files, writing feature tables, reporting errors.
 
+pub mod cli;
 pub mod inputs;
 pub mod parallel;
 pub mod progress;

@@ -1,1 +1,253 @@
-fn main() {}
+//! `classify FILE...`: prints the genre of each audio file.
+
+use anyhow::Result;
+use clap::Parser;
+use musicgenre::cli::{self, clock, percent};
+use musicgenre::inputs::describe_io;
+use musicgenre::parallel::{self, Outcome};
+use musicgenre_features::{ExtractOptions, Extractor, FileFeatures, Segments};
+use musicgenre_model::{average_probabilities, Model};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+/// Print the genre of each audio file (MP3, FLAC, Ogg Vorbis, WAV, AIFF, M4A).
+///
+/// A song is cut into windows of the length the model was trained on; each window is
+/// classified and their probabilities averaged. Uses the bundled model (4 genres:
+/// classical, electronic, pop, rock) unless --model is given.
+///
+/// Exit status: 0 all files classified, 1 some failed (the others are printed), 2 usage
+/// error or unusable model.
+#[derive(Parser, Debug)]
+#[command(name = "classify", version, about, long_about = None)]
+struct Args {
+    /// Audio files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Model folder (from `train`); default: the bundled model.
+    #[arg(short, long, value_name = "DIR")]
+    model: Option<PathBuf>,
+
+    /// Also print the K most likely genres with their probabilities.
+    #[arg(long, value_name = "K")]
+    top: Option<usize>,
+
+    /// Print JSON Lines: {"path", "genre", "confidence", "probabilities"} or
+    /// {"path", "error"} per file.
+    #[arg(long)]
+    json: bool,
+
+    /// Also print each window's genre with its start and end time.
+    #[arg(long)]
+    segments: bool,
+
+    /// Parallel workers (default: all cores).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    parallel::quiet_panics();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { cli::EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("classify: {e:#}");
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}
+
+/// One file's decision.
+struct Decision {
+    probabilities: Vec<f32>,
+    windows: Vec<(f64, f64, Vec<f32>)>,
+}
+
+fn run(args: &Args) -> Result<ExitCode> {
+    musicgenre_model::set_torch_threads(1);
+    let model = cli::load_model(args.model.as_deref())?;
+    if args.top == Some(0) {
+        anyhow::bail!("--top must be at least 1");
+    }
+    // Windows of the training segment length, without overlap; the whole file when the
+    // model was trained on whole files or the file is shorter than one window.
+    let segments = match model.info().segment_seconds {
+        Some(s) => Some(Segments::new(s, s)?),
+        None => None,
+    };
+    let extractor = Extractor::new(ExtractOptions { segments })?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let stop = AtomicBool::new(false);
+    let stdout = std::io::stdout();
+    let mut failed = 0usize;
+    parallel::ordered_map(
+        &args.files,
+        jobs,
+        &stop,
+        || extractor.scratch(),
+        |path, scratch| analyse(&extractor, path, scratch),
+        |i, outcome| -> Result<()> {
+            let path = &args.files[i];
+            let result = match outcome {
+                Outcome::Done(Ok(features)) => decide(&model, features),
+                Outcome::Done(Err(message)) => Err(message),
+                Outcome::Panicked(msg) => Err(format!("internal error: {msg}")),
+            };
+            let mut out = stdout.lock();
+            match result {
+                Ok(decision) => print_decision(&mut out, args, &model, path, &decision),
+                Err(message) => {
+                    failed += 1;
+                    if args.json {
+                        let line = serde_json::json!({"path": path, "error": message});
+                        writeln!(out, "{line}")
+                    } else {
+                        eprintln!("classify: {}: {message}", path.display());
+                        Ok(())
+                    }
+                }
+            }
+            .or_else(ignore_broken_pipe)
+        },
+    )?;
+    Ok(if failed > 0 {
+        ExitCode::from(cli::EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Features of one file, or the cause of its failure (without the path, which the
+/// caller prints first).
+fn analyse(
+    extractor: &Extractor,
+    path: &Path,
+    scratch: &mut musicgenre_features::Scratch,
+) -> Result<FileFeatures, String> {
+    if path.is_dir() {
+        return Err("is a folder, not an audio file".into());
+    }
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(describe_io(&e));
+    }
+    extractor.extract_file(path, scratch).map_err(|e| {
+        let text = e.to_string();
+        let prefix = format!("{}: ", path.display());
+        text.strip_prefix(&prefix)
+            .map(str::to_string)
+            .unwrap_or(text)
+    })
+}
+
+fn decide(model: &Model, features: FileFeatures) -> Result<Decision, String> {
+    let rows: Vec<&[f32]> = features
+        .windows
+        .iter()
+        .map(|w| w.values.as_slice())
+        .collect();
+    let probs = model.predict_proba(&rows).map_err(|e| e.to_string())?;
+    let probabilities = average_probabilities(&probs);
+    let windows = features
+        .windows
+        .iter()
+        .zip(probs)
+        .map(|(w, p)| (w.start_s, w.start_s + w.duration_s, p))
+        .collect();
+    Ok(Decision {
+        probabilities,
+        windows,
+    })
+}
+
+/// Labels by falling probability.
+fn ranked<'a>(model: &'a Model, p: &[f32]) -> Vec<(&'a str, f32)> {
+    let mut r: Vec<(&str, f32)> = model
+        .labels()
+        .iter()
+        .map(String::as_str)
+        .zip(p.iter().copied())
+        .collect();
+    r.sort_by(|a, b| b.1.total_cmp(&a.1));
+    r
+}
+
+fn print_decision(
+    out: &mut impl Write,
+    args: &Args,
+    model: &Model,
+    path: &Path,
+    d: &Decision,
+) -> std::io::Result<()> {
+    let ranked_all = ranked(model, &d.probabilities);
+    let (genre, confidence) = ranked_all[0];
+    if args.json {
+        let probabilities: serde_json::Map<String, serde_json::Value> = model
+            .labels()
+            .iter()
+            .zip(&d.probabilities)
+            .map(|(l, &p)| (l.clone(), serde_json::json!(round4(p))))
+            .collect();
+        let mut line = serde_json::json!({
+            "path": path,
+            "genre": genre,
+            "confidence": round4(confidence),
+            "probabilities": probabilities,
+        });
+        if args.segments {
+            line["segments"] = d
+                .windows
+                .iter()
+                .map(|(start, end, p)| {
+                    let (g, c) = ranked(model, p)[0];
+                    serde_json::json!({"start_s": start, "end_s": end, "genre": g, "confidence": round4(c)})
+                })
+                .collect();
+        }
+        return writeln!(out, "{line}");
+    }
+    let k = args.top.unwrap_or(1).min(ranked_all.len());
+    let shown: Vec<String> = ranked_all[..k]
+        .iter()
+        .map(|(g, p)| format!("{g} ({})", percent(*p as f64)))
+        .collect();
+    writeln!(out, "{}: {}", path.display(), shown.join(", "))?;
+    if args.segments {
+        for (start, end, p) in &d.windows {
+            let (g, c) = ranked(model, p)[0];
+            writeln!(
+                out,
+                "  {}-{}  {g} ({})",
+                clock(*start),
+                clock(*end),
+                percent(c as f64)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A probability to 4 decimals, so JSON shows 0.9537 rather than 0.9537447094917297.
+fn round4(p: f32) -> f64 {
+    (p as f64 * 1e4).round() / 1e4
+}
+
+/// `classify ... | head` closing the pipe early is not an error.
+fn ignore_broken_pipe(e: std::io::Error) -> Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    Err(e.into())
+}
