@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Keys: folds, repeats, seed, epochs, batch, lr, val, patience (enables early stopping),
-//! ensemble, per_member (1: a validation split per member), wd (weight decay), ls (label smoothing), dropout, baseline (0 to skip),
+//! ensemble, per_member (1: a validation split per member), wd (weight decay), ls (label
+//! smoothing), dropout, compress (1: signed-log inputs), baseline (0 to skip),
 //! json (path for the full report). Prints one summary line per model.
 
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ fn run() -> Result<(), String> {
             "wd" => options.train.weight_decay = num(value)?,
             "ls" => options.train.label_smoothing = num(value)?,
             "dropout" => options.train.dropout = num(value)?,
+            "compress" => options.train.compress_inputs = value == "1",
             "baseline" if value == "0" => options.baseline = None,
             "baseline" => {}
             "json" => json = Some(value.to_string()),

@@ -34,7 +34,13 @@ impl Scaler {
     /// without signed-log compression. Panics if a row index is out of range (callers
     /// pass indices they made).
     pub fn fit(values: &[f32], n_features: usize, rows: &[usize], compress: bool) -> Scaler {
-        let prep = |v: f32| if compress { signed_log(f64::from(v)) } else { f64::from(v) };
+        let prep = |v: f32| {
+            if compress {
+                signed_log(f64::from(v))
+            } else {
+                f64::from(v)
+            }
+        };
         let n = rows.len().max(1) as f64;
         let mut sum = vec![0f64; n_features];
         for &r in rows {
@@ -86,10 +92,18 @@ impl Scaler {
     /// Standardises one row into `out` (same length as the scaler).
     pub fn transform_into(&self, row: &[f32], out: &mut Vec<f32>) {
         let compress = self.compress;
-        out.extend(row.iter().zip(self.mean.iter().zip(&self.std)).map(|(&x, (&m, &s))| {
-            let x = if compress { signed_log(f64::from(x)) } else { f64::from(x) };
-            ((x - f64::from(m)) / f64::from(s)) as f32
-        }));
+        out.extend(
+            row.iter()
+                .zip(self.mean.iter().zip(&self.std))
+                .map(|(&x, (&m, &s))| {
+                    let x = if compress {
+                        signed_log(f64::from(x))
+                    } else {
+                        f64::from(x)
+                    };
+                    ((x - f64::from(m)) / f64::from(s)) as f32
+                }),
+        );
     }
 }
 
@@ -132,8 +146,16 @@ mod tests {
         out.clear();
         s.transform_into(&[1000.0], &mut out);
         assert!((f64::from(out[0]) - 1001f64.ln()).abs() < 1e-5, "{out:?}");
-        let json = serde_json::to_string(&Scaler { mean: vec![0.0], std: vec![1.0], compress: false }).unwrap();
+        let json = serde_json::to_string(&Scaler {
+            mean: vec![0.0],
+            std: vec![1.0],
+            compress: false,
+        })
+        .unwrap();
         let old: Scaler = serde_json::from_str(&json.replace(",\"compress\":false", "")).unwrap();
-        assert!(!old.compress, "files written before the option read as uncompressed");
+        assert!(
+            !old.compress,
+            "files written before the option read as uncompressed"
+        );
     }
 }
