@@ -94,10 +94,7 @@ fn run(args: Args) -> Result<ExitCode> {
             Some(Segments::new(length_s, hop_s)?)
         }
     };
-    let extractor = Arc::new(Extractor::new(ExtractOptions {
-        segments,
-        ..Default::default()
-    })?);
+    let extractor = Arc::new(Extractor::new(ExtractOptions { segments })?);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

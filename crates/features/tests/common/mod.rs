@@ -137,8 +137,6 @@ pub fn clip_info(name: &str, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name}.json lacks {key}"));
     let rest = &text[at + key.len() + 2..];
     let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
-    let end = rest
-        .find(|c: char| c == ',' || c == '\n' || c == '}')
-        .unwrap();
+    let end = rest.find([',', '\n', '}']).unwrap();
     rest[..end].trim().parse().unwrap()
 }
