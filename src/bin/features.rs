@@ -154,6 +154,7 @@ fn run(args: Args) -> Result<ExitCode> {
         });
     }
 
+    let hook = musicgenre::test_hook::PanicHook::from_env();
     let started = Instant::now();
     let mut files_written = 0usize;
     let mut rows_written = 0usize;
@@ -163,7 +164,10 @@ fn run(args: Args) -> Result<ExitCode> {
         jobs,
         &stop,
         || extractor.scratch(),
-        |input, scratch| extractor.extract_file(&input.path, scratch),
+        |input, scratch| {
+            hook.check(&input.path);
+            extractor.extract_file(&input.path, scratch)
+        },
         |i, outcome| -> Result<()> {
             let input = &todo[i];
             progress.inc();
