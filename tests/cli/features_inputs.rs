@@ -45,9 +45,20 @@ fn empty_text_image_random_bytes_and_a_folder_named_like_audio() {
     std::fs::create_dir(&folder).unwrap();
     write_mono(&folder.join("inside.wav"), 22050, &music(22050, 0.5, 1));
     write_mono(&rock.join("good.wav"), 22050, &music(22050, 0.5, 2));
+    // A named pipe with an audio name: reading it would wait forever for a writer.
+    #[cfg(unix)]
+    {
+        let fifo =
+            std::ffi::CString::new(rock.join("pipe.mp3").into_os_string().into_encoded_bytes())
+                .unwrap();
+        // SAFETY: plain FFI call with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    }
 
     let (run, out) = extract(dir.path(), &[&root]);
     run.assert_code(1);
+    #[cfg(unix)]
+    assert_one_error(&run, &out, &rock.join("pipe.mp3"), "is a special file");
     assert_one_error(
         &run,
         &out,
@@ -66,9 +77,11 @@ fn empty_text_image_random_bytes_and_a_folder_named_like_audio() {
         finite_features(row);
         assert_eq!(row[1], "rock");
     }
-    assert_eq!(error_lines(&out).len(), 9);
+    let n_failed = if cfg!(unix) { 10 } else { 9 };
+    assert_eq!(error_lines(&out).len(), n_failed);
     assert!(
-        run.stderr.contains("2 files (2 rows) written") && run.stderr.contains("9 failed"),
+        run.stderr.contains("2 files (2 rows) written")
+            && run.stderr.contains(&format!("{n_failed} failed")),
         "{}",
         run.stderr
     );
