@@ -61,6 +61,10 @@ install: setup
 bench:
     cargo bench -p musicgenre-features
 
+# Fuzz decode -> features with arbitrary bytes for SECONDS (cargo-fuzz; see scripts/fuzz.sh).
+fuzz SECONDS="60":
+    bash scripts/fuzz.sh {{SECONDS}}
+
 # Regenerate the librosa reference fixtures (pinned librosa 0.11.0 in .venv-librosa).
 fixtures:
     "$(bash scripts/librosa-venv.sh)" crates/features/tests/fixtures/generate.py
