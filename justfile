@@ -57,9 +57,15 @@ evaluate-cv FEATURES_CSV K="5" *FLAGS: build
 install: setup
     LIBTORCH="$(readlink -f .libtorch)" cargo install --locked --path . --force
 
-# criterion benchmarks of the feature kernels.
+# criterion benchmarks of the feature kernels and of one 30-s file (crates/features/benches).
 bench:
     cargo bench -p musicgenre-features
+
+# Side-by-side with librosa 0.11.0 on AUDIO_DIR: per-clip speed, memory, throughput and
+# parity (tables on stdout, JSON in bench-out/). Installs the pinned librosa once.
+bench-compare AUDIO_DIR=(shared_data / "emotify-dev") *FLAGS: build
+    cargo build --release --locked -p musicgenre-features --example bench_files
+    "$(bash scripts/librosa-venv.sh)" scripts/bench_compare.py {{FLAGS}} "{{AUDIO_DIR}}"
 
 # Fuzz decode -> features with arbitrary bytes for SECONDS (cargo-fuzz; see scripts/fuzz.sh).
 fuzz SECONDS="60":

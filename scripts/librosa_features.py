@@ -128,12 +128,21 @@ def _row(args):
     return Path(path).relative_to(root).as_posix(), values, err, time.perf_counter() - start
 
 
-def table(root, out_csv, jobs):
+def table(root, out_csv, jobs, warmup=True):
     """Features of every file under root, with `jobs` processes; returns wall seconds."""
     files = audio_files(root)
+    if not files:
+        raise SystemExit(f"librosa: no audio files in {root}")
+    if warmup:
+        # Before forking: numba compiles librosa's kernels on first use, and the workers
+        # inherit the compiled code instead of each compiling it again.
+        _row((root, str(files[0])))
     start = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        results = pool.map(_row, [(root, str(f)) for f in files], chunksize=1)
+    if jobs == 1:
+        results = [_row((root, str(f))) for f in files]
+    else:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_row, [(root, str(f)) for f in files], chunksize=1)
     wall = time.perf_counter() - start
     with open(out_csv, "w", newline="") as f:
         w = csv.writer(f)
@@ -148,6 +157,14 @@ def table(root, out_csv, jobs):
 
 
 def peak_rss_mb():
+    """VmHWM of this process in MB: its own peak, unlike ru_maxrss, which keeps the peak
+    of the parent this process was forked from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -155,7 +172,11 @@ def peak_rss_mb():
 
 def timing(files, repeat):
     """Per-file medians of decoding alone, features alone and end to end, after a warm-up
-    (numba compiles librosa's kernels on first use). One thread."""
+    (numba compiles librosa's kernels on first use). One thread.
+
+    decode: librosa.load(sr=None) (soundfile/libsndfile, to_mono); features: resampling to
+    22050 Hz (soxr HQ, as librosa.load) and the 518 values; end to end: librosa.load(sr=22050)
+    and the 518 values."""
     end_to_end(files[0])
     rows = []
     for f in files:
@@ -190,6 +211,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timing", nargs="+", metavar="FILE", help="time these files instead (JSON on stdout)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-warmup", dest="warmup", action="store_false", help="no warm-up run before the table")
     args = ap.parse_args()
     if args.timing:
         import json
@@ -198,7 +220,7 @@ def main():
         return
     if not (args.audio_dir and args.out_csv):
         ap.error("give AUDIO_DIR and OUT_CSV (or --timing FILES)")
-    wall = table(args.audio_dir, args.out_csv, args.jobs)
+    wall = table(args.audio_dir, args.out_csv, args.jobs, args.warmup)
     print(f"librosa: wrote {args.out_csv} in {wall:.1f} s", file=sys.stderr)
 
 

@@ -81,6 +81,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub ensemble: usize,
 
+    /// Feed the network raw standardised statistics, without the signed-log compression
+    /// (sign(x)·ln(1+|x|)) applied before standardising by default.
+    #[arg(long)]
+    pub no_compress: bool,
+
     /// CSV with `path,group` columns: files of one group stay on one side of every split
     /// (default: the table's `artist` column, or each file on its own).
     #[arg(long, value_name = "FILE.csv")]
@@ -103,6 +108,7 @@ impl TrainArgs {
                 }
             }),
             ensemble: self.ensemble,
+            compress_inputs: !self.no_compress,
             ..TrainOptions::default()
         }
     }

@@ -34,6 +34,9 @@ pub struct ChromaBank {
     tuning: f64,
     /// Row-major `n_chroma x n_bins`.
     weights: Vec<f32>,
+    /// The same weights widened to f64 and transposed, `n_bins x n_chroma`: the layout
+    /// [`ChromaBank::apply_frames`] streams through.
+    weights_t: Vec<f64>,
 }
 
 impl ChromaBank {
@@ -104,11 +107,18 @@ impl ChromaBank {
                 weights[c * n_bins + j] = wts[src * n_bins + j] as f32;
             }
         }
+        let mut weights_t = vec![0.0f64; n_bins * n_chroma];
+        for c in 0..n_chroma {
+            for j in 0..n_bins {
+                weights_t[j * n_chroma + c] = f64::from(weights[c * n_bins + j]);
+            }
+        }
         Ok(ChromaBank {
             n_chroma,
             n_bins,
             tuning,
             weights,
+            weights_t,
         })
     }
 
@@ -132,15 +142,127 @@ impl ChromaBank {
         &self.weights
     }
 
-    /// One chroma frame from one power-spectrum frame: the projection (f64 accumulation)
-    /// normalised by its max ([`normalize_inf`]). `power` (widened to f64 once per frame)
-    /// has `n_bins` values, `out` `n_chroma`.
+    /// One chroma frame from one power-spectrum frame: the projection normalised by its
+    /// max ([`normalize_inf`]). `power` has `n_bins` values, `out` `n_chroma`.
+    ///
+    /// Each class is `sum_k w[c, k] * power[k]` accumulated in f64 in bin order, as in
+    /// [`apply_frames`](Self::apply_frames).
     pub fn apply(&self, power: &[f64], out: &mut [f32]) {
         debug_assert_eq!(power.len(), self.n_bins);
-        for (o, row) in out.iter_mut().zip(self.weights.chunks_exact(self.n_bins)) {
-            *o = crate::dot::dot(row, power) as f32;
+        let mut acc = vec![0.0f64; self.n_chroma];
+        for (w, &p) in self.weights_t.chunks_exact(self.n_chroma).zip(power) {
+            for (a, &w) in acc.iter_mut().zip(w) {
+                *a += w * p;
+            }
+        }
+        for (o, a) in out.iter_mut().zip(&acc) {
+            *o = *a as f32;
         }
         normalize_inf(out);
+    }
+
+    /// [`apply_frames`](Self::apply_frames) for one frame.
+    pub fn apply_f32(&self, power: &[f32], out: &mut [f32]) {
+        self.apply_frames(power, out);
+    }
+
+    /// Chroma of consecutive power-spectrum frames: `power` holds `n` frames of `n_bins`
+    /// values, `out` `n` frames of `n_chroma`; each frame as [`apply`](Self::apply) on the
+    /// widened frame, to the bit (exact f64 products of f32 values, summed in bin order).
+    ///
+    /// Four frames at a time share each weight load; with FMA the multiply-add is fused,
+    /// which changes nothing since the products are exact. Any grouping of frames into
+    /// calls gives the same values.
+    pub fn apply_frames(&self, power: &[f32], out: &mut [f32]) {
+        let (nb, nc) = (self.n_bins, self.n_chroma);
+        if nb == 0 || nc == 0 {
+            return;
+        }
+        let n = (power.len() / nb).min(out.len() / nc);
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if nc == N_CHROMA && std::is_x86_feature_detected!("avx") {
+            let blocks = n / 4;
+            let fma = std::is_x86_feature_detected!("fma");
+            for b in 0..blocks {
+                let p = &power[4 * b * nb..4 * (b + 1) * nb];
+                let o = &mut out[4 * b * nc..4 * (b + 1) * nc];
+                // SAFETY: the CPU supports AVX (and FMA where used), checked above.
+                unsafe {
+                    if fma {
+                        project4::fma(&self.weights_t, p, o);
+                    } else {
+                        project4::avx(&self.weights_t, p, o);
+                    }
+                }
+            }
+            done = 4 * blocks;
+        }
+        let mut acc = vec![0.0f64; nc];
+        for t in done..n {
+            acc.fill(0.0);
+            let frame = &power[t * nb..(t + 1) * nb];
+            for (w, &p) in self.weights_t.chunks_exact(nc).zip(frame) {
+                let p = f64::from(p);
+                for (a, &w) in acc.iter_mut().zip(w) {
+                    *a += w * p;
+                }
+            }
+            for (o, a) in out[t * nc..(t + 1) * nc].iter_mut().zip(&acc) {
+                *o = *a as f32;
+            }
+        }
+        for frame in out[..n * nc].chunks_exact_mut(nc) {
+            normalize_inf(frame);
+        }
+    }
+}
+
+/// The 12-class projection of four frames at once (one frame per f64 lane).
+#[cfg(target_arch = "x86_64")]
+mod project4 {
+    use super::N_CHROMA;
+    use std::arch::x86_64::*;
+
+    #[inline(always)]
+    unsafe fn body<const FMA: bool>(weights_t: &[f64], power: &[f32], out: &mut [f32]) {
+        let nb = power.len() / 4;
+        let (p0, p1, p2, p3) = (
+            &power[..nb],
+            &power[nb..2 * nb],
+            &power[2 * nb..3 * nb],
+            &power[3 * nb..4 * nb],
+        );
+        let mut acc = [_mm256_setzero_pd(); N_CHROMA];
+        for (k, w) in weights_t.chunks_exact(N_CHROMA).take(nb).enumerate() {
+            let p = _mm256_cvtps_pd(_mm_set_ps(p3[k], p2[k], p1[k], p0[k]));
+            for (a, w) in acc.iter_mut().zip(w) {
+                let w = _mm256_set1_pd(*w);
+                *a = if FMA {
+                    _mm256_fmadd_pd(w, p, *a)
+                } else {
+                    _mm256_add_pd(*a, _mm256_mul_pd(w, p))
+                };
+            }
+        }
+        let mut lanes = [0.0f64; 4];
+        for (c, a) in acc.iter().enumerate() {
+            // SAFETY: `lanes` holds four f64.
+            _mm256_storeu_pd(lanes.as_mut_ptr(), *a);
+            for (t, v) in lanes.iter().enumerate() {
+                out[t * N_CHROMA + c] = *v as f32;
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn avx(weights_t: &[f64], power: &[f32], out: &mut [f32]) {
+        body::<false>(weights_t, power, out)
+    }
+
+    #[target_feature(enable = "avx,fma")]
+    pub(super) unsafe fn fma(weights_t: &[f64], power: &[f32], out: &mut [f32]) {
+        body::<true>(weights_t, power, out)
     }
 }
 

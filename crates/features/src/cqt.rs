@@ -643,16 +643,36 @@ fn octave_response(
 fn pack_frame(signal: &[f32], start: isize, frame: &mut [f64], packed: &mut [Complex<f64>]) {
     let n = 2 * packed.len();
     if start >= 0 && start as usize + n <= signal.len() {
-        let src = &signal[start as usize..start as usize + n];
-        for (p, pair) in packed.iter_mut().zip(src.chunks_exact(2)) {
-            *p = Complex::new(pair[0] as f64, pair[1] as f64);
-        }
+        widen_pairs(&signal[start as usize..start as usize + n], packed);
     } else {
         copy_frame(signal, start, &mut frame[..n]);
         for (p, pair) in packed.iter_mut().zip(frame.chunks_exact(2)) {
             *p = Complex::new(pair[0], pair[1]);
         }
     }
+}
+
+/// `src` as complex pairs `(x[2n], x[2n + 1])` in f64; compiled with AVX where the CPU
+/// has it (the conversions are exact either way).
+fn widen_pairs(src: &[f32], packed: &mut [Complex<f64>]) {
+    #[inline(always)]
+    fn body(src: &[f32], packed: &mut [Complex<f64>]) {
+        for (p, pair) in packed.iter_mut().zip(src.chunks_exact(2)) {
+            *p = Complex::new(pair[0] as f64, pair[1] as f64);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        unsafe fn avx(src: &[f32], packed: &mut [Complex<f64>]) {
+            body(src, packed)
+        }
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { avx(src, packed) };
+        }
+    }
+    body(src, packed)
 }
 
 /// Bins `bins` of the real DFT of a frame from `z`, the DFT of its sample pairs
@@ -666,8 +686,11 @@ fn unpack_bins(
 ) {
     let m = z.len();
     for (k, w) in bins.clone().zip(twiddle) {
-        let zk = z[k % m];
-        let zc = z[(m - k % m) % m].conj();
+        // k mod m and (m - k) mod m without integer divisions (k <= m here: bins are
+        // those of the real DFT, 0..=n_fft / 2).
+        let i = if k >= m { k - m } else { k };
+        let zk = z[i];
+        let zc = z[if i == 0 { 0 } else { m - i }].conj();
         let even = (zk + zc) * 0.5;
         let diff = zk - zc;
         // diff / 2i = (diff.im - i diff.re) / 2

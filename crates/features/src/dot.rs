@@ -20,6 +20,21 @@ pub(crate) fn dot(w: &[f32], x: &[f64]) -> f64 {
     portable(w, x)
 }
 
+/// [`dot`] of two f32 slices: the same f64 products (exact: f32 x f32 fits in f64) summed
+/// in the same order, so `dot_f32(w, x) == dot(w, widen(x))` bit for bit, without the
+/// widened copy of `x`.
+#[inline]
+pub(crate) fn dot_f32(w: &[f32], x: &[f32]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { avx::dot_f32(w, x) };
+        }
+    }
+    portable_f32(w, x)
+}
+
 /// Converts `src` to f64 into `dst` (the common length).
 #[inline]
 pub(crate) fn widen(src: &[f32], dst: &mut [f64]) {
@@ -40,6 +55,30 @@ fn portable(w: &[f32], x: &[f64]) -> f64 {
         }
     }
     finish(&acc, cw.remainder(), cx.remainder())
+}
+
+fn portable_f32(w: &[f32], x: &[f32]) -> f64 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let mut acc = [0.0f64; 16];
+    let mut cw = w.chunks_exact(16);
+    let mut cx = x.chunks_exact(16);
+    for (a, b) in (&mut cw).zip(&mut cx) {
+        for j in 0..16 {
+            acc[j] += a[j] as f64 * b[j] as f64;
+        }
+    }
+    finish_f32(&acc, cw.remainder(), cx.remainder())
+}
+
+/// [`finish`] with an f32 tail.
+#[inline(always)]
+fn finish_f32(acc: &[f64; 16], w_tail: &[f32], x_tail: &[f32]) -> f64 {
+    let mut sum = finish(acc, &[], &[]);
+    for (a, b) in w_tail.iter().zip(x_tail) {
+        sum += *a as f64 * *b as f64;
+    }
+    sum
 }
 
 /// The fixed reduction of the 16 partial sums, then the tail in order.
@@ -87,6 +126,30 @@ mod avx {
         let done = blocks * 16;
         super::finish(&sums, &w[done..n], &x[done..n])
     }
+
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn dot_f32(w: &[f32], x: &[f32]) -> f64 {
+        let n = w.len().min(x.len());
+        let blocks = n / 16;
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        for b in 0..blocks {
+            let i = b * 16;
+            for (j, a) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 4 j + 4 <= 16 * blocks <= n, within both slices.
+                let wv = _mm256_cvtps_pd(_mm_loadu_ps(wp.add(i + 4 * j)));
+                let xv = _mm256_cvtps_pd(_mm_loadu_ps(xp.add(i + 4 * j)));
+                *a = _mm256_add_pd(*a, _mm256_mul_pd(wv, xv));
+            }
+        }
+        let mut sums = [0.0f64; 16];
+        for (j, a) in acc.iter().enumerate() {
+            // SAFETY: 4 j + 4 <= 16.
+            _mm256_storeu_pd(sums.as_mut_ptr().add(4 * j), *a);
+        }
+        let done = blocks * 16;
+        super::finish_f32(&sums, &w[done..n], &x[done..n])
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +172,15 @@ mod tests {
             );
             // Another order of the same exact f64 products: a few ulps apart.
             assert!((fast - slow).abs() <= 1e-12 * slow.abs().max(1.0), "n {n}");
+        }
+        // The f32 form is the f64 form on widened values, to the bit.
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut x64 = vec![0.0; x32.len()];
+        widen(&x32, &mut x64);
+        for n in [0, 1, 7, 15, 16, 17, 100, 1025, 1027] {
+            let want = dot(&w[..n], &x64[..n]).to_bits();
+            assert_eq!(dot_f32(&w[..n], &x32[..n]).to_bits(), want, "n {n}");
+            assert_eq!(portable_f32(&w[..n], &x32[..n]).to_bits(), want, "n {n}");
         }
         // Mismatched lengths use the common part.
         assert_eq!(dot(&w[..20], &x[..18]), portable(&w[..18], &x[..18]));

@@ -16,7 +16,7 @@
 //! Applying it accumulates in f64 and rounds to f32; librosa's einsum goes through BLAS
 //! `sgemm` in f32, so the two differ by f32 rounding (relative ~1e-7).
 
-use crate::dot::dot;
+use crate::dot::{dot, dot_f32};
 use crate::error::{Error, Result};
 use crate::stft::fft_frequencies;
 
@@ -176,6 +176,18 @@ impl MelBank {
             let (start, w) = self.band(m);
             let p = power.get(start..start + w.len()).unwrap_or(&[]);
             *o = dot(w, p) as f32;
+        }
+    }
+
+    /// [`apply`](Self::apply) on the f32 power spectrum itself: the same f64 products and
+    /// sums, bit for bit, without a widened copy of the frame.
+    pub fn apply_f32(&self, power: &[f32], out: &mut [f32]) {
+        debug_assert_eq!(power.len(), self.n_bins);
+        debug_assert_eq!(out.len(), self.n_mels());
+        for (m, o) in out.iter_mut().enumerate().take(self.n_mels()) {
+            let (start, w) = self.band(m);
+            let p = power.get(start..start + w.len()).unwrap_or(&[]);
+            *o = dot_f32(w, p) as f32;
         }
     }
 }

@@ -38,7 +38,6 @@
 //! (see `tests/timing_stft.rs`).
 
 use crate::chroma::{ChromaBankCache, N_CHROMA};
-use crate::dot::widen;
 use crate::error::{Error, Result};
 use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
@@ -75,7 +74,6 @@ pub struct StftBranchScratch {
     stft: StftScratch,
     mag: Vec<f32>,
     power: Vec<f32>,
-    power64: Vec<f64>,
     spectral: SpectralScratch,
     rolloff: RolloffBatch,
     tuning_power: TuningAccumulator,
@@ -186,7 +184,6 @@ impl StftBranchPlan {
             stft: self.stft.make_scratch(),
             mag: vec![0.0; n_bins],
             power: vec![0.0; n_bins],
-            power64: vec![0.0; n_bins],
             spectral: self.spectral.make_scratch(),
             rolloff: RolloffBatch::new(&self.spectral),
             tuning_power: TuningAccumulator::new(),
@@ -215,10 +212,10 @@ impl StftBranchPlan {
         s.tuning_power.clear();
         s.tuning_magnitude.clear();
         let cache = n_frames <= self.max_cached_frames;
-        s.power_cache.clear();
-        if cache {
-            s.power_cache.resize(n_frames * n_bins, 0.0);
-        }
+        // Every cached frame is written in pass 1 before pass 2 reads it: resizing (not
+        // clearing) keeps the buffer's old contents and so skips zero-filling megabytes.
+        s.power_cache
+            .resize(if cache { n_frames * n_bins } else { 0 }, 0.0);
 
         let mut rms = Frames::zeros(1, n_frames);
         let mut centroid = Frames::zeros(1, n_frames);
@@ -229,12 +226,17 @@ impl StftBranchPlan {
         // Pass 1.
         for t in 0..n_frames {
             self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
-            // stft**2 in f32, as librosa squares it (piptrack compares these values).
-            for (p, &m) in s.power.iter_mut().zip(&s.mag) {
+            // stft**2 in f32, as librosa squares it (piptrack compares these values),
+            // straight into the cache when there is one.
+            let power = if cache {
+                &mut s.power_cache[t * n_bins..(t + 1) * n_bins]
+            } else {
+                &mut s.power[..]
+            };
+            for (p, &m) in power.iter_mut().zip(&s.mag) {
                 *p = m * m;
             }
-            widen(&s.power, &mut s.power64);
-            self.mel.apply(&s.power64, s.mel.frame_mut(t));
+            self.mel.apply_f32(power, s.mel.frame_mut(t));
             let f = self.spectral.frame_without_rolloff(&s.mag, &mut s.spectral);
             rms.data[t] = f.rms;
             centroid.data[t] = f.centroid as f32;
@@ -242,11 +244,8 @@ impl StftBranchPlan {
             s.rolloff.push(&self.spectral, t, &s.mag, &mut rolloff.data);
             s.peaks[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
             s.valleys[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
-            self.pitch.push_frame(&s.power, &mut s.tuning_power);
+            self.pitch.push_frame(power, &mut s.tuning_power);
             self.pitch.push_frame(&s.mag, &mut s.tuning_magnitude);
-            if cache {
-                s.power_cache[t * n_bins..(t + 1) * n_bins].copy_from_slice(&s.power);
-            }
         }
         s.rolloff.finish(&self.spectral, &mut rolloff.data);
         let tuning_chroma_stft = s.tuning_power.estimate();
@@ -257,16 +256,16 @@ impl StftBranchPlan {
         // Pass 2.
         let bank = self.chroma.get(tuning_chroma_stft)?;
         let mut chroma_stft = Frames::zeros(bank.n_chroma(), n_frames);
-        for t in 0..n_frames {
-            if cache {
-                widen(&s.power_cache[t * n_bins..(t + 1) * n_bins], &mut s.power64);
-            } else {
+        if cache {
+            bank.apply_frames(&s.power_cache, &mut chroma_stft.data);
+        } else {
+            for t in 0..n_frames {
                 self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
-                for (p, &m) in s.power64.iter_mut().zip(&s.mag) {
-                    *p = (m * m) as f64;
+                for (p, &m) in s.power.iter_mut().zip(&s.mag) {
+                    *p = m * m;
                 }
+                bank.apply_frames(&s.power, chroma_stft.frame_mut(t));
             }
-            bank.apply(&s.power64, chroma_stft.frame_mut(t));
         }
 
         Ok(StftFeatures {

@@ -135,7 +135,7 @@ impl LogisticRegression {
         let _guard = tch::no_grad_guard();
         let d = table.n_features() as i64;
         let k = n_classes as i64;
-        let scaler = Scaler::fit(table.values(), table.n_features(), rows);
+        let scaler = Scaler::fit(table.values(), table.n_features(), rows, false);
         let x = scaled(table, rows, &scaler)?;
         let labels: Vec<i64> = rows.iter().map(|&r| y[r] as i64).collect();
         let target = Tensor::f_from_slice(&labels)?;

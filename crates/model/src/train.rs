@@ -82,6 +82,9 @@ pub struct TrainOptions {
     pub hidden: Vec<usize>,
     /// Dropout after each hidden layer. Default 0.2 (the original).
     pub dropout: f64,
+    /// Signed-log compression of the inputs before standardising them (see
+    /// [`crate::scaler`]). Default false (the original standardises raw values).
+    pub compress_inputs: bool,
 }
 
 impl Default for TrainOptions {
@@ -99,6 +102,7 @@ impl Default for TrainOptions {
             label_smoothing: 0.0,
             hidden: vec![128, 128],
             dropout: 0.2,
+            compress_inputs: false,
         }
     }
 }
@@ -420,7 +424,12 @@ pub(crate) fn fit(
     // row is some member's validation row, so the scaler (which uses no labels) is fitted
     // on all the rows given for training.
     let scaler_rows: &[usize] = if per_member { pool } else { &splits[0].0 };
-    let scaler = Scaler::fit(table.values(), table.n_features(), scaler_rows);
+    let scaler = Scaler::fit(
+        table.values(),
+        table.n_features(),
+        scaler_rows,
+        options.compress_inputs,
+    );
     let sets: Vec<(Prepared, Option<Prepared>)> = splits
         .iter()
         .map(|(train_rows, val_rows)| {
