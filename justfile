@@ -67,6 +67,10 @@ bench-compare AUDIO_DIR=(shared_data / "emotify-dev") *FLAGS: build
     cargo build --release --locked -p musicgenre-features --example bench_files
     "$(bash scripts/librosa-venv.sh)" scripts/bench_compare.py {{FLAGS}} "{{AUDIO_DIR}}"
 
+# Fuzz decode -> features with arbitrary bytes for SECONDS (cargo-fuzz; see scripts/fuzz.sh).
+fuzz SECONDS="60":
+    bash scripts/fuzz.sh {{SECONDS}}
+
 # Regenerate the librosa reference fixtures (pinned librosa 0.11.0 in .venv-librosa).
 fixtures:
     "$(bash scripts/librosa-venv.sh)" crates/features/tests/fixtures/generate.py

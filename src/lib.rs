@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod parallel;
 pub mod progress;
 pub mod table;
+pub mod test_hook;
 
 /// The feature settings as JSON, for the layout file next to a table and for models.
 pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {

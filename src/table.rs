@@ -90,6 +90,8 @@ pub struct TableWriter {
     path: PathBuf,
     file: File,
     identity: Option<(u64, u64)>,
+    /// Bytes of whole rows (and the header) in the file: where a failed write is cut back to.
+    len: u64,
 }
 
 impl TableWriter {
@@ -100,7 +102,7 @@ impl TableWriter {
         file.write_all(header.as_bytes())
             .and_then(|_| file.flush())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        Self::from_file(path, file)
+        Self::from_file(path, file, header.len() as u64)
     }
 
     /// Opens an existing table to resume it: checks the header, cuts an incomplete tail
@@ -133,25 +135,50 @@ impl TableWriter {
         file.set_len(keep as u64)
             .with_context(|| format!("cannot truncate {}", path.display()))?;
         file.seek(SeekFrom::End(0))?;
-        Ok((Self::from_file(path, file)?, done))
+        Ok((Self::from_file(path, file, keep as u64)?, done))
     }
 
-    fn from_file(path: &Path, file: File) -> Result<Self> {
+    fn from_file(path: &Path, file: File, len: u64) -> Result<Self> {
         let identity = file_identity(&file);
         Ok(TableWriter {
             path: path.to_path_buf(),
             file,
             identity,
+            len,
         })
     }
 
     /// Appends one file's rows and flushes them; fails if the write fails (disk full) or
     /// if the table was removed or replaced while we were writing it.
+    ///
+    /// A write that fails part-way (the disk filled up in the middle of a row) is cut
+    /// back, so the table still ends with a whole row.
     pub fn append(&mut self, rows: &str) -> Result<()> {
-        self.file
+        let written = self
+            .file
             .write_all(rows.as_bytes())
-            .and_then(|_| self.file.flush())
+            .and_then(|_| self.file.flush());
+        if let Err(e) = written {
+            // Best effort: if even this fails, resuming drops the partial row.
+            let _ = self.file.set_len(self.len);
+            let _ = self.file.seek(SeekFrom::Start(self.len));
+            return Err(e).with_context(|| format!("cannot write {}", self.path.display()));
+        }
+        self.len += rows.len() as u64;
+        self.check_identity()
+    }
+
+    /// Flushes the table to stable storage; fails, as [`append`](Self::append) does, if
+    /// the table was removed or replaced after the last rows were written.
+    pub fn sync(&mut self) -> Result<()> {
+        self.file
+            .sync_data()
             .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.check_identity()
+    }
+
+    /// Fails if the path no longer names the file we are writing.
+    fn check_identity(&self) -> Result<()> {
         let now = std::fs::metadata(&self.path)
             .ok()
             .map(|m| meta_identity(&m));
@@ -162,13 +189,6 @@ impl TableWriter {
             );
         }
         Ok(())
-    }
-
-    /// Flushes the table to stable storage.
-    pub fn sync(&mut self) -> Result<()> {
-        self.file
-            .sync_data()
-            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 }
 
@@ -324,6 +344,13 @@ mod tests {
         let mut w = TableWriter::create(&p, &header_line(&names())).unwrap();
         std::fs::remove_file(&p).unwrap();
         let err = w.append("x\n").err().unwrap();
+        assert!(err.to_string().contains("removed or replaced"), "{err}");
+
+        // Removed after the last rows: the final sync says so.
+        let mut w = TableWriter::create(&p, &header_line(&names())).unwrap();
+        w.append("x\n").unwrap();
+        std::fs::remove_file(&p).unwrap();
+        let err = w.sync().err().unwrap();
         assert!(err.to_string().contains("removed or replaced"), "{err}");
     }
 }

@@ -91,6 +91,7 @@ fn run(args: &Args) -> Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let stop = AtomicBool::new(false);
+    let hook = musicgenre::test_hook::PanicHook::from_env();
     let stdout = std::io::stdout();
     let mut failed = 0usize;
     parallel::ordered_map(
@@ -98,7 +99,10 @@ fn run(args: &Args) -> Result<ExitCode> {
         jobs,
         &stop,
         || extractor.scratch(),
-        |path, scratch| analyse(&extractor, path, scratch),
+        |path, scratch| {
+            hook.check(path);
+            analyse(&extractor, path, scratch)
+        },
         |i, outcome| -> Result<()> {
             let path = &args.files[i];
             let result = match outcome {

@@ -100,6 +100,17 @@ fn run(args: Args) -> Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let (found, walk_errors) = inputs::collect(sources);
+    if found.is_empty() {
+        // Nothing to analyse: stop before OUT.csv is touched, so that a table already
+        // there (a mistyped input folder) is not replaced by an empty one.
+        if walk_errors.is_empty() {
+            anyhow::bail!("no audio files found in {}", display_list(sources));
+        }
+        for e in &walk_errors {
+            eprintln!("features: {e}");
+        }
+        return Ok(ExitCode::from(2));
+    }
     let header = table::header_line(&musicgenre_features::feature_names());
     let (mut writer, done) = if args.resume {
         TableWriter::resume(out, &header)?
@@ -108,17 +119,12 @@ fn run(args: Args) -> Result<ExitCode> {
     };
     write_layout(out, &extractor)?;
     let errors_path = PathBuf::from(format!("{}.errors", out.display()));
-    let mut errors_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(args.resume)
-        .write(true)
-        .truncate(!args.resume)
-        .open(&errors_path)
+    // Started afresh by a resume too: a resume retries every file missing from the
+    // table, failed ones included, so their errors are reported again (appending would
+    // list them twice, and keep the error of a file that now succeeds).
+    let mut errors_file = std::fs::File::create(&errors_path)
         .with_context(|| format!("cannot write {}", errors_path.display()))?;
 
-    if found.is_empty() && walk_errors.is_empty() {
-        anyhow::bail!("no audio files found in {}", display_list(sources));
-    }
     let skipped = found.iter().filter(|i| done.contains(&i.key)).count();
     let todo: Vec<Input> = found
         .into_iter()
@@ -148,6 +154,7 @@ fn run(args: Args) -> Result<ExitCode> {
         });
     }
 
+    let hook = musicgenre::test_hook::PanicHook::from_env();
     let started = Instant::now();
     let mut files_written = 0usize;
     let mut rows_written = 0usize;
@@ -157,7 +164,10 @@ fn run(args: Args) -> Result<ExitCode> {
         jobs,
         &stop,
         || extractor.scratch(),
-        |input, scratch| extractor.extract_file(&input.path, scratch),
+        |input, scratch| {
+            hook.check(&input.path);
+            extractor.extract_file(&input.path, scratch)
+        },
         |i, outcome| -> Result<()> {
             let input = &todo[i];
             progress.inc();

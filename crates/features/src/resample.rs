@@ -229,7 +229,11 @@ fn soxr_hq(x: &[f32], in_rate: f64, out_rate: f64) -> Result<Vec<f32>> {
     let soxr = Soxr::hq(in_rate, out_rate)?;
 
     let olen = (x.len() as f64 * out_rate / in_rate) as usize + 1;
-    let mut y = vec![0f32; olen];
+    // Two samples of slack past `olen`: libsoxr reads the output pointer's first 8 bytes
+    // as a channel-pointer array even for interleaved output (`soxr_output_no_callback`)
+    // and ignores the value, so with fewer than two f32 left from `out_pos` on (a 1- or
+    // 2-sample input) it read past the buffer (found by AddressSanitizer under the fuzzer).
+    let mut y = vec![0f32; olen + 2];
     let div_len = (48000.0 * in_rate / out_rate).max(1000.0) as usize;
     let mut out_pos = 0usize;
     let mut idx = 0usize;
