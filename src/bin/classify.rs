@@ -21,7 +21,11 @@ use std::sync::atomic::AtomicBool;
 /// Exit status: 0 all files classified, 1 some failed (the others are printed), 2 usage
 /// error or unusable model.
 #[derive(Parser, Debug)]
-#[command(name = "classify", version, about, long_about = None)]
+#[command(
+    name = "classify",
+    version,
+    about = "Print the genre of each audio file (bundled model, or --model DIR)"
+)]
 struct Args {
     /// Audio files.
     #[arg(required = true, value_name = "FILE")]

@@ -18,7 +18,11 @@ use std::process::ExitCode;
 /// --groups), so no artist is on both sides; a logistic regression baseline is trained
 /// on the same folds.
 #[derive(Parser, Debug)]
-#[command(name = "evaluate", version, about, long_about = None)]
+#[command(
+    name = "evaluate",
+    version,
+    about = "Accuracy, per-class metrics and confusion matrix of a model on a labelled feature table, or cross-validation of training"
+)]
 struct Args {
     /// A labelled feature table (from `features`).
     table: PathBuf,

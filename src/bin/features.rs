@@ -25,10 +25,15 @@ use std::time::Instant;
 /// Exit status: 0 all files done, 1 some failed (the others are written), 2 nothing could
 /// be done (bad arguments, unwritable output), 130 interrupted (rerun with --resume).
 #[derive(Parser, Debug)]
-#[command(name = "features", version, about, long_about = None)]
+#[command(
+    name = "features",
+    version,
+    about = "Compute the 518 librosa-compatible features of every audio file into a CSV table",
+    override_usage = "features [OPTIONS] <AUDIO_DIR_OR_FILE>... <OUT.csv>"
+)]
 struct Args {
     /// Audio folders and/or files, then the CSV to write (last).
-    #[arg(required = true, num_args = 2.., value_name = "AUDIO_DIR_OR_FILE... OUT.csv")]
+    #[arg(required = true, num_args = 2.., value_name = "PATH")]
     paths: Vec<PathBuf>,
 
     /// One row per window of this many seconds instead of one per file.

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 /// loss and accuracy on the training rows and on a validation split that keeps each
 /// artist on one side. Writes MODEL_DIR/model.safetensors, model.json and training.png.
 #[derive(Parser, Debug)]
-#[command(name = "train", version, about, long_about = None)]
+#[command(
+    name = "train",
+    version,
+    about = "Train the genre MLP on a feature table and write the model folder"
+)]
 struct Args {
     /// The feature table (from `features`).
     table: PathBuf,
