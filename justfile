@@ -53,6 +53,17 @@ evaluate MODEL_DIR FEATURES_CSV *FLAGS: build
 evaluate-cv FEATURES_CSV K="5" *FLAGS: build
     ./target/release/evaluate --cv {{K}} {{FLAGS}} "{{FEATURES_CSV}}"
 
+# The bundled model (assets/model): emotify-dev's clips in 5-s windows every 2.5 s, trained
+# with the default settings; then its artist-grouped cross-validation (README, "Accuracy").
+train-default DATA=(shared_data / "emotify-dev"): build
+    ./target/release/features --quiet --segment 5 --segment-hop 2.5 "{{DATA}}" target/emotify-dev-w5.csv
+    ./target/release/train target/emotify-dev-w5.csv -o assets/model
+
+# Cross-validation of the default training on emotify-dev, as the README reports it.
+evaluate-default DATA=(shared_data / "emotify-dev"): build
+    test -f target/emotify-dev-w5.csv || ./target/release/features --quiet --segment 5 --segment-hop 2.5 "{{DATA}}" target/emotify-dev-w5.csv
+    ./target/release/evaluate --cv 5 --repeats 4 --json target/emotify-dev-cv.json --plot docs/cv-confusion.png target/emotify-dev-w5.csv
+
 # Put features, train, classify and evaluate on PATH (~/.cargo/bin).
 install: setup
     LIBTORCH="$(readlink -f .libtorch)" cargo install --locked --path . --force
