@@ -24,8 +24,36 @@ pub fn load_model(dir: Option<&Path>) -> Result<Model> {
         None => Model::from_bytes(DEFAULT_MODEL_JSON, DEFAULT_MODEL_WEIGHTS)
             .context("the bundled model is damaged")?,
     };
-    model.check_layout(&feature_layout())?;
+    model
+        .check_layout(&feature_layout())
+        .map_err(|e| match dir {
+            Some(dir) => naming(dir, e),
+            None => e.into(),
+        })?;
     Ok(model)
+}
+
+/// `e`, with `file` in front when its message names no file: the model crate reports
+/// what is wrong with a table's labels or layout, or a model's layout, without knowing
+/// where they came from. Errors that already name their file are left alone.
+pub fn naming(file: &Path, e: musicgenre_model::Error) -> anyhow::Error {
+    use musicgenre_model::Error as E;
+    match e {
+        E::TooFewLabels { .. }
+        | E::LabelTooFewGroups { .. }
+        | E::CannotStratify { .. }
+        | E::UnknownLabels { .. }
+        | E::LayoutMismatch { .. } => anyhow::Error::new(e).context(file.display().to_string()),
+        e => e.into(),
+    }
+}
+
+/// True when `e` is a bad option value (`--epochs 0`): a usage error, exit 2.
+pub fn is_invalid_option(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<musicgenre_model::Error>(),
+        Some(musicgenre_model::Error::InvalidOption { .. })
+    )
 }
 
 /// The layout of the features this build computes, as the model crate compares it.

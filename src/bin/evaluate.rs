@@ -95,7 +95,7 @@ fn run(args: &Args) -> Result<()> {
                 Some(p) if p.as_os_str() == "default" => cli::load_model(None)?,
                 other => cli::load_model(other)?,
             };
-            let eval = evaluate(&model, &table)?;
+            let eval = evaluate(&model, &table).map_err(|e| cli::naming(&args.table, e))?;
             print_evaluation(&eval);
             if let Some(png) = &args.plot {
                 let title = format!("{} on {}", model_name(args), file_name(&args.table));
@@ -148,7 +148,8 @@ fn run_cv(args: &Args, table: &FeatureTable, k: usize) -> Result<CvReport> {
             );
         }
     };
-    let report = cross_validate(table, &options, groups.as_ref(), &mut on_progress)?;
+    let report = cross_validate(table, &options, groups.as_ref(), &mut on_progress)
+        .map_err(|e| cli::naming(&args.table, e))?;
     println!(
         "{}-fold cross-validation x {} repeat(s), grouped by {:?} ({} groups), per-file decisions",
         k, args.repeats, report.grouping, report.n_groups

@@ -13,6 +13,9 @@ use std::process::ExitCode;
 /// Labels are the table's `label` column (the genre folders). Per epoch it prints the
 /// loss and accuracy on the training rows and on a validation split that keeps each
 /// artist on one side. Writes MODEL_DIR/model.safetensors, model.json and training.png.
+///
+/// Exit status: 0 trained, 1 the table cannot be read or trained on, 2 usage error (bad
+/// arguments or option values).
 #[derive(Parser, Debug)]
 #[command(
     name = "train",
@@ -48,7 +51,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("train: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(if cli::is_invalid_option(&e) {
+                cli::EXIT_USAGE
+            } else {
+                1
+            })
         }
     }
 }
@@ -99,7 +106,8 @@ fn run(args: &Args) -> Result<()> {
             _ => {}
         }
     };
-    let mut model = train(&table, &options, groups.as_ref(), &mut on_progress)?;
+    let mut model = train(&table, &options, groups.as_ref(), &mut on_progress)
+        .map_err(|e| cli::naming(&args.table, e))?;
 
     let settings = cli::table_settings(&args.table);
     let segment = settings

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 pub const FEATURES: &str = env!("CARGO_BIN_EXE_features");
 pub const CLASSIFY: &str = env!("CARGO_BIN_EXE_classify");
+pub const TRAIN: &str = env!("CARGO_BIN_EXE_train");
+pub const EVALUATE: &str = env!("CARGO_BIN_EXE_evaluate");
 
 /// Columns before the 518 features.
 pub const ID_COLUMNS: usize = 5;
@@ -55,6 +57,20 @@ pub fn features() -> Command {
 pub fn classify() -> Command {
     let mut c = Command::new(CLASSIFY);
     c.stdin(Stdio::null()).args(["--jobs", "1"]);
+    c
+}
+
+/// A `train` command with its stdin closed (it uses one libtorch thread itself).
+pub fn train() -> Command {
+    let mut c = Command::new(TRAIN);
+    c.stdin(Stdio::null());
+    c
+}
+
+/// An `evaluate` command with its stdin closed (it uses one libtorch thread itself).
+pub fn evaluate() -> Command {
+    let mut c = Command::new(EVALUATE);
+    c.stdin(Stdio::null());
     c
 }
 

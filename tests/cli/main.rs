@@ -1,5 +1,6 @@
-//! End-to-end tests of the `features` and `classify` binaries on bad input and under
-//! faults (the robustness issue), compiled into one test binary.
+//! End-to-end tests of the binaries, compiled into one test binary: `features` and
+//! `classify` on bad input and under faults (the robustness issue), and the four
+//! binaries working together (`pipeline`).
 //!
 //! Every fixture is generated in the test (hound, byte surgery) or is one of the feature
 //! crate's committed format fixtures. Binaries run with a watchdog: a hang fails the
@@ -10,3 +11,4 @@ mod common;
 mod features_faults;
 mod features_inputs;
 mod long_file;
+mod pipeline;
