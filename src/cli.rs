@@ -5,8 +5,9 @@ use anyhow::{Context, Result};
 use musicgenre_model::{EarlyStopping, GroupMap, Layout, Model, TrainOptions};
 use std::path::{Path, PathBuf};
 
-/// Exit status of a run that could not do its job at all (bad arguments, unreadable
-/// model or table).
+/// Exit status of a run that could not do its job at all: bad arguments or option
+/// values, an unusable model; for `features` and `evaluate` also an unusable table
+/// (`train` exits 1 for a table it cannot read or train on, see its doc).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status when some inputs failed and the others were done.
 pub const EXIT_SOME_FAILED: u8 = 1;
