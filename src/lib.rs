@@ -1,7 +1,7 @@
 //! Shared code of the `features`, `train`, `classify` and `evaluate` binaries: finding
-//! input files, writing feature tables, reporting errors.
+//! input files, writing feature tables, reporting errors. Nothing here uses libtorch, so
+//! `features` does not load it; what the model binaries share is in `crates/cli`.
 
-pub mod cli;
 pub mod inputs;
 pub mod parallel;
 pub mod progress;

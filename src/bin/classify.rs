@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 use clap::Parser;
-use musicgenre::cli::{self, clock, percent};
 use musicgenre::inputs::describe_io;
 use musicgenre::parallel::{self, Outcome};
+use musicgenre_cli::{self as cli, clock, percent};
 use musicgenre_features::{ExtractOptions, Extractor, FileFeatures, Segments};
 use musicgenre_model::{average_probabilities, Model};
 use std::io::Write;

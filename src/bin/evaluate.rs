@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use musicgenre::cli::{self, percent, TrainArgs};
+use musicgenre_cli::{self as cli, percent, TrainArgs};
 use musicgenre_model::{
     cross_validate, evaluate, plot, CvOptions, CvReport, Evaluation, FeatureTable, Progress, Report,
 };

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use musicgenre::cli::{self, TrainArgs};
+use musicgenre_cli::{self as cli, TrainArgs};
 use musicgenre_model::{plot, train, FeatureTable, Progress};
 use std::path::PathBuf;
 use std::process::ExitCode;

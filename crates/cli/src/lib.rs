@@ -14,8 +14,8 @@ pub const EXIT_SOME_FAILED: u8 = 1;
 
 /// The bundled default model (`assets/model`), compiled into the binaries so that
 /// `classify song.mp3` works from any folder.
-const DEFAULT_MODEL_JSON: &[u8] = include_bytes!("../assets/model/model.json");
-const DEFAULT_MODEL_WEIGHTS: &[u8] = include_bytes!("../assets/model/model.safetensors");
+const DEFAULT_MODEL_JSON: &[u8] = include_bytes!("../../../assets/model/model.json");
+const DEFAULT_MODEL_WEIGHTS: &[u8] = include_bytes!("../../../assets/model/model.safetensors");
 
 /// The model in `dir`, or the bundled default model when `dir` is `None`; either way
 /// checked against the features this build computes.
