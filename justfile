@@ -75,7 +75,7 @@ bench:
 # Side-by-side with librosa 0.11.0 on AUDIO_DIR: per-clip speed, memory, throughput and
 # parity (tables on stdout, JSON in bench-out/). Installs the pinned librosa once.
 bench-compare AUDIO_DIR=(shared_data / "emotify-dev") *FLAGS: build
-    cargo build --release --locked -p musicgenre-features --example bench_files
+    cargo build --release --locked -p musicgenre-features --example bench_files --example load
     "$(bash scripts/librosa-venv.sh)" scripts/bench_compare.py {{FLAGS}} "{{AUDIO_DIR}}"
 
 # Fuzz decode -> features with arbitrary bytes for SECONDS (cargo-fuzz; see scripts/fuzz.sh).

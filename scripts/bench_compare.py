@@ -19,7 +19,8 @@ as Markdown tables and in a JSON file (default bench-out/bench-compare.json):
    unless --no-wav-copies, from float WAV copies of the files written by librosa.load, which
    both sides then read, so both see the same samples: at 22050 Hz (no resampling: "our
    features" apart from "our decoder") and at the files' own rate (our resampling and
-   features, the decoder left out). For each feature group: the largest
+   features, the decoder left out). Last, librosa's features on the samples our decoder
+   gives against librosa's features as it decodes: the decoders' share of "as decoded". For each feature group: the largest
    and the 99th-percentile column deviation and the worst column, where a column's
    deviation is max over files of |ours - librosa| / (std of librosa's column across the
    files), the measure of the feature issue.
@@ -175,9 +176,12 @@ def finite_or_none(x):
     return float(x) if math.isfinite(x) else None
 
 
-def parity(ours_csv, librosa_csv):
+def parity(ours_csv, librosa_csv, rename=lambda k: k):
+    """Column deviations of two tables, files matched by path (after `rename`)."""
     names, ours, _ = read_table(ours_csv)
     lnames, ref, _ = read_table(librosa_csv)
+    ours = {rename(k): v for k, v in ours.items()}
+    ref = {rename(k): v for k, v in ref.items()}
     if names != lnames:
         raise SystemExit("bench-compare: our table and librosa's have different columns")
     keys = sorted(set(ours) & set(ref))
@@ -345,7 +349,7 @@ def main():
         files = spread(files, args.limit)
     if not files:
         raise SystemExit(f"bench-compare: no audio files in {root}")
-    for exe in (Path(args.bin) / "features", Path(args.bin) / "examples" / "bench_files"):
+    for exe in (Path(args.bin) / "features", Path(args.bin) / "examples" / "bench_files", Path(args.bin) / "examples" / "load"):
         if not exe.is_file():
             raise SystemExit(f"bench-compare: {exe} is missing; run `just bench-compare` (it builds it)")
     report = {"machine": machine(), "versions": versions(), "audio_dir": str(root), "n_files": len(files), "jobs": args.jobs}
@@ -379,6 +383,26 @@ def main():
                 log(f"parity, {name}: librosa")
                 run_child([sys.executable, HERE / "librosa_features.py", "--jobs", args.jobs, wavdir, tmp / f"librosa_{sub}.csv"], ONE_THREAD)
                 report["parity"][name] = parity(tmp / f"ours_{sub}.csv", tmp / f"librosa_{sub}.csv")
+
+            # The decoder's share: librosa's features on the samples our decoder gives
+            # (22050 Hz, via examples/load) against librosa's features as it decodes.
+            name = "librosa on our decoded samples vs librosa as decoded"
+            log(f"parity, {name}: decoding with ours")
+            raw = tmp / "ours_decoded_raw"
+            raw.mkdir()
+            run_child([Path(args.bin) / "examples" / "load", "--out", raw, *files], ok_codes=(0, 1))
+            wavdir = tmp / "ours_decoded"
+            import soundfile as sf
+
+            for i, f in enumerate(files):
+                samples = raw / f"{i}.f32"
+                if samples.is_file():
+                    out = wavdir / Path(f).relative_to(root).with_suffix(".wav")
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    sf.write(out, np.fromfile(samples, dtype="<f4"), lf.SR, subtype="FLOAT")
+            log(f"parity, {name}: librosa")
+            run_child([sys.executable, HERE / "librosa_features.py", "--jobs", args.jobs, wavdir, tmp / "librosa_ours_decoded.csv"], ONE_THREAD)
+            report["parity"][name] = parity(tmp / "librosa_ours_decoded.csv", tmp / "librosa.csv", rename=lambda k: str(Path(k).with_suffix("")))
 
         if args.long_minutes > 0:
             report["long_file"] = long_file(args, files, tmp)
