@@ -64,6 +64,13 @@ evaluate-default DATA=(shared_data / "emotify-dev"): build
     test -f target/emotify-dev-w5.csv || ./target/release/features --quiet --segment 5 --segment-hop 2.5 "{{DATA}}" target/emotify-dev-w5.csv
     ./target/release/evaluate --cv 5 --repeats 4 --json target/emotify-dev-cv.json --plot docs/cv-confusion.png target/emotify-dev-w5.csv
 
+# The original network (1 member, raw inputs) on librosa's own features of emotify-dev,
+# on the same artist-grouped folds (README, "Accuracy").
+evaluate-librosa DATA=(shared_data / "emotify-dev"): build
+    "$(bash scripts/librosa-venv.sh)" scripts/librosa_features.py "{{DATA}}" target/emotify-dev-librosa.csv
+    python3 -c 'import csv, sys; w = csv.writer(sys.stdout); w.writerow(["path", "group"]); [w.writerow([r["path"], r["artist"]]) for r in csv.DictReader(open(sys.argv[1]))]' "{{DATA}}/tracks.csv" > target/emotify-dev-groups.csv
+    ./target/release/evaluate --cv 5 --repeats 4 --ensemble 1 --no-compress --groups target/emotify-dev-groups.csv target/emotify-dev-librosa.csv
+
 # Put features, train, classify and evaluate on PATH (~/.cargo/bin).
 install: setup
     LIBTORCH="$(readlink -f .libtorch)" cargo install --locked --path . --force

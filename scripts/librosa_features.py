@@ -7,7 +7,7 @@ scripts/bench_compare.py; also usable on its own:
     python scripts/librosa_features.py AUDIO_DIR OUT.csv [--jobs N]
 
 writes a table with the same header as the Rust `features` command (path,label,artist,
-start_s,duration_s + the 518 names; artist left empty) for every audio file under AUDIO_DIR.
+start_s,duration_s + the 518 names; artist left empty: pass `--groups` to `evaluate`) for every audio file under AUDIO_DIR.
 """
 
 import argparse
@@ -121,11 +121,11 @@ def _row(args):
     root, path = args
     start = time.perf_counter()
     try:
-        values = end_to_end(path)
-        err = None
+        y, sr = librosa.load(path, sr=SR)
+        values, duration, err = statistics(matrices(y, sr)), len(y) / sr, None
     except Exception as e:  # noqa: BLE001 - report and go on, like the Rust tool
-        values, err = None, f"{e}"
-    return Path(path).relative_to(root).as_posix(), values, err, time.perf_counter() - start
+        values, duration, err = None, None, f"{e}"
+    return Path(path).relative_to(root).as_posix(), values, duration, err, time.perf_counter() - start
 
 
 def table(root, out_csv, jobs, warmup=True):
@@ -147,12 +147,12 @@ def table(root, out_csv, jobs, warmup=True):
     with open(out_csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["path", "label", "artist", "start_s", "duration_s", *names()])
-        for key, values, err, _ in results:
+        for key, values, duration, err, _ in results:
             if values is None:
                 print(f"librosa: {key}: {err}", file=sys.stderr)
                 continue
             label = key.split("/")[0] if "/" in key else ""
-            w.writerow([key, label, "", 0, "", *[repr(float(v)) for v in values]])
+            w.writerow([key, label, "", 0, repr(duration), *[repr(float(v)) for v in values]])
     return wall
 
 
