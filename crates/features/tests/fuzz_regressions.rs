@@ -7,18 +7,7 @@
 use musicgenre_features::{load_from_memory, Error, FeaturePlan, LoadOptions};
 use std::path::Path;
 
-/// File names by first byte, as in fuzz_targets/decode_features.rs.
-const NAMES: [&str; 8] = [
-    "fuzz",
-    "fuzz.mp3",
-    "fuzz.wav",
-    "fuzz.flac",
-    "fuzz.ogg",
-    "fuzz.m4a",
-    "fuzz.aiff",
-    "fuzz.opus",
-];
-const MAX_SAMPLES: usize = 5 * 22050;
+include!("../fuzz/fuzz_input.rs");
 
 #[test]
 fn past_fuzzer_crashes_stay_fixed() {
