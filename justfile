@@ -14,6 +14,7 @@ default:
 
 # Fetch libtorch 2.13.0 (CPU) into ~/.cache once and link .libtorch to it.
 setup:
+    @command -v c++ >/dev/null || { echo "setup: a C++ compiler is needed to build torch-sys and libsoxr: sudo apt-get install g++"; exit 1; }
     @python3 scripts/setup-libtorch.py
 
 # Build the four binaries (release).
