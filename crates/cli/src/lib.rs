@@ -1,5 +1,6 @@
-//! Pieces the binaries share: training options on the command line, the bundled model,
-//! the feature layout as the model crate sees it, exit codes.
+//! What the model binaries (train, classify, evaluate) share: training options on the
+//! command line, the bundled model, the feature layout as the model crate sees it, exit
+//! codes. Kept out of the root library so that `features` does not link libtorch.
 
 use anyhow::{Context, Result};
 use musicgenre_model::{EarlyStopping, GroupMap, Layout, Model, TrainOptions};
