@@ -124,18 +124,25 @@ fn run(args: &Args) -> Result<()> {
         .with_context(|| format!("cannot draw {}", plot_path.display()))?;
 
     let m = &model.info().training.metrics;
+    // Windows and files differ only when the table has several rows per file.
+    let accuracy = |rows: f64, files: f64| match segment {
+        Some(_) => format!(
+            "{} per window, {} per file",
+            cli::percent(rows),
+            cli::percent(files)
+        ),
+        None => cli::percent(files),
+    };
     let mut summary = format!(
-        "train: {} genres ({}); training accuracy {} per window, {} per file",
+        "train: {} genres ({}); training accuracy {}",
         model.labels().len(),
         model.labels().join(", "),
-        cli::percent(m.train.accuracy),
-        cli::percent(m.train.file_accuracy),
+        accuracy(m.train.accuracy, m.train.file_accuracy),
     );
     if let Some(v) = &m.validation {
         summary += &format!(
-            "; validation accuracy {} per window, {} per file ({} files), loss {:.4}",
-            cli::percent(v.accuracy),
-            cli::percent(v.file_accuracy),
+            "; validation accuracy {} ({} files), loss {:.4}",
+            accuracy(v.accuracy, v.file_accuracy),
             v.files,
             v.loss
         );
