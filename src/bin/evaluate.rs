@@ -151,7 +151,7 @@ fn run_cv(args: &Args, table: &FeatureTable, k: usize) -> Result<CvReport> {
     let report = cross_validate(table, &options, groups.as_ref(), &mut on_progress)
         .map_err(|e| cli::naming(&args.table, e))?;
     println!(
-        "{}-fold cross-validation x {} repeat(s), grouped by {:?} ({} groups), per-file decisions",
+        "{}-fold cross-validation x {} repeat(s), grouped by {} ({} groups), per-file decisions",
         k, args.repeats, report.grouping, report.n_groups
     );
     println!();

@@ -74,7 +74,7 @@ fn run(args: &Args) -> Result<()> {
         }
         match p {
             Progress::Split(s) => println!(
-                "split by {:?}: {} files ({} rows) for training, {} files ({} rows) for validation",
+                "split by {}: {} files ({} rows) for training, {} files ({} rows) for validation",
                 s.grouping, s.train.files, s.train.rows, s.validation.files, s.validation.rows
             ),
             Progress::Epoch(e) => {

@@ -36,6 +36,18 @@ pub enum Grouping {
     File,
 }
 
+impl std::fmt::Display for Grouping {
+    /// How the CLI names it: "split by artist", "grouped by groups file".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Grouping::GroupsFile => "groups file",
+            Grouping::Artist => "artist",
+            Grouping::ArtistOrFile => "artist (file where unknown)",
+            Grouping::File => "file (no artists)",
+        })
+    }
+}
+
 /// The group of every row of a table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowGroups {
