@@ -8,6 +8,15 @@ pub mod progress;
 pub mod table;
 pub mod test_hook;
 
+/// The command line parsed into `T`, or the exit code to end with: 0 after `--help` or
+/// `--version` (printed), 2 after a usage error (printed, one message on stderr).
+pub fn parse_args<T: clap::Parser>() -> Result<T, std::process::ExitCode> {
+    T::try_parse().map_err(|e| {
+        let _ = e.print();
+        std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    })
+}
+
 /// The feature settings as JSON, for the layout file next to a table and for models.
 pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {
     serde_json::json!({

@@ -55,13 +55,9 @@ struct Args {
 
 fn main() -> ExitCode {
     parallel::quiet_panics();
-    let args = match Args::try_parse() {
+    let args = match musicgenre::parse_args::<Args>() {
         Ok(args) => args,
-        Err(e) => {
-            let code = if e.use_stderr() { cli::EXIT_USAGE } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(code) => return code,
     };
     match run(&args) {
         Ok(code) => code,

@@ -39,13 +39,9 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args = match musicgenre::parse_args::<Args>() {
         Ok(args) => args,
-        Err(e) => {
-            let code = if e.use_stderr() { cli::EXIT_USAGE } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(code) => return code,
     };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
