@@ -74,19 +74,7 @@ impl FeatureTable {
     /// Parses a feature table from any reader; `source` names it in errors. No sidecar is
     /// read: the layout version is unknown.
     pub fn from_reader<R: Read>(reader: R, source: &Path) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(reader);
-        let mut records = csv.records();
-        let header = match records.next() {
-            None => {
-                return Err(Error::EmptyTable {
-                    path: source.into(),
-                })
-            }
-            Some(r) => r.map_err(|e| csv_error(source, &e))?,
-        };
+        let (header, records) = header_and_records(reader, source)?;
         let names = parse_header(&header, source)?;
         let n_features = names.len();
         let n_fields = META_COLUMNS.len() + n_features;
@@ -372,6 +360,28 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The header row of a CSV and an iterator over the rows after it (rows may differ in
+/// length; callers check). An empty input is `EmptyTable`.
+fn header_and_records<R: Read>(
+    reader: R,
+    source: &Path,
+) -> Result<(csv::StringRecord, csv::StringRecordsIntoIter<R>)> {
+    let mut records = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader)
+        .into_records();
+    let header = match records.next() {
+        None => {
+            return Err(Error::EmptyTable {
+                path: source.into(),
+            })
+        }
+        Some(r) => r.map_err(|e| csv_error(source, &e))?,
+    };
+    Ok((header, records))
+}
+
 pub(crate) fn csv_error(source: &Path, e: &csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     Error::Csv {
@@ -401,19 +411,7 @@ impl GroupMap {
 
     /// Parses a groups CSV from a reader; `source` names it in errors.
     pub fn from_reader<R: Read>(reader: R, source: &Path) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(reader);
-        let mut records = csv.records();
-        let header = match records.next() {
-            None => {
-                return Err(Error::EmptyTable {
-                    path: source.into(),
-                })
-            }
-            Some(r) => r.map_err(|e| csv_error(source, &e))?,
-        };
+        let (header, records) = header_and_records(reader, source)?;
         let find = |name: &str, index: usize| {
             header
                 .iter()
