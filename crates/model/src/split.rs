@@ -209,6 +209,22 @@ impl PoolGroups {
             .filter(|&g| self.counts[g][l] > 0)
             .collect()
     }
+
+    /// Every label present in the pool is in at least 2 groups, or it cannot be on both
+    /// sides of a split.
+    fn check_two_groups_per_label(&self, label_names: &[String]) -> Result<()> {
+        for (l, name) in label_names.iter().enumerate() {
+            let n = self.with_label(l).len();
+            if n == 1 {
+                return Err(Error::LabelTooFewGroups {
+                    label: name.clone(),
+                    groups: n,
+                    needed: 2,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Splits the rows in `pool` into (training, validation) with about `fraction` of each
@@ -224,16 +240,7 @@ pub fn validation_split(
     seed: u64,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     let pg = PoolGroups::new(pool, labels, groups, label_names.len());
-    for (l, name) in label_names.iter().enumerate() {
-        let n = pg.with_label(l).len();
-        if n > 0 && n < 2 {
-            return Err(Error::LabelTooFewGroups {
-                label: name.clone(),
-                groups: n,
-                needed: 2,
-            });
-        }
-    }
+    pg.check_two_groups_per_label(label_names)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut part_of = pg.assign(&[1.0 - fraction, fraction], &mut rng);
     // Repair: every label present in both parts. Moving a group can break another label,
@@ -300,16 +307,7 @@ pub fn stratified_group_folds(
             expected: "at least 2 and at most the number of groups (artists or files)",
         });
     }
-    for (l, name) in label_names.iter().enumerate() {
-        let n = pg.with_label(l).len();
-        if n > 0 && n < 2 {
-            return Err(Error::LabelTooFewGroups {
-                label: name.clone(),
-                groups: n,
-                needed: 2,
-            });
-        }
-    }
+    pg.check_two_groups_per_label(label_names)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut part_of = pg.assign(&vec![1.0 / k as f64; k], &mut rng);
     for _ in 0..(4 * (label_names.len() + k) + 4) {
