@@ -302,28 +302,12 @@ impl TuningAccumulator {
                 .fold(f32::NEG_INFINITY, f32::max);
             (below + upper.mag) / 2.0f32
         };
-        let mut counts = [0usize; N_TUNING_BINS];
-        let mut any = false;
-        for c in &self.candidates {
-            if c.mag >= threshold {
-                any = true;
-                let bin = residual_bin(c.pitch) as usize;
-                if bin < N_TUNING_BINS {
-                    counts[bin] += 1;
-                }
-            }
-        }
-        if !any {
-            return 0.0;
-        }
-        // np.argmax: the first of the fullest bins.
-        let mut best = 0;
-        for (i, &c) in counts.iter().enumerate() {
-            if c > counts[best] {
-                best = i;
-            }
-        }
-        tuning_bin_edge(best)
+        tuning_of_pitches(
+            self.candidates
+                .iter()
+                .filter(|c| c.mag >= threshold)
+                .map(|c| c.pitch),
+        )
     }
 }
 
@@ -365,9 +349,15 @@ pub fn estimate_tuning_from_signal(stft: &Stft, y: &[f32], sr: f64) -> Result<f6
 /// `librosa.pitch_tuning(frequencies)` with `resolution=0.01`, `bins_per_octave=12`, for
 /// f32 frequencies (what `estimate_tuning` hands it).
 pub fn pitch_tuning(frequencies: &[f32]) -> f64 {
+    tuning_of_pitches(frequencies.iter().copied().filter(|&f| f > 0.0))
+}
+
+/// The histogram step of `librosa.pitch_tuning`: the left edge of the fullest bin of the
+/// pitches' residuals (np.argmax: the first of the fullest), or 0 with no pitch at all.
+fn tuning_of_pitches(pitches: impl Iterator<Item = f32>) -> f64 {
     let mut counts = [0usize; N_TUNING_BINS];
     let mut any = false;
-    for &f in frequencies.iter().filter(|&&f| f > 0.0) {
+    for f in pitches {
         any = true;
         let bin = residual_bin(f) as usize;
         if bin < N_TUNING_BINS {
