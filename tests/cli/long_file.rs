@@ -3,9 +3,10 @@
 //! to a bound, through the whole `features` process (peak resident memory from wait4).
 //!
 //! Measured on the 2-core development machine (debug-profile binaries, which optimise
-//! the feature crate as release does): 10 minutes of 44.1-kHz stereo, 243 MB in 3 s;
-//! 1 hour, 857 MB in 19 s. About 115 MB of each is the process before any audio: the
-//! binary maps libtorch, which `features` does not use.
+//! the feature crate as release does): 10 minutes of 44.1-kHz stereo, 131 MB in 1.6 s;
+//! 1 hour, 745 MB in 8.3 s. `features` does not link libtorch, so nearly all of it is
+//! audio: for the hour, the signal (318 MB), the CQT's downsampled octave signals (two
+//! alive at once, up to 240 MB) and the frame-level matrices.
 
 use crate::common::*;
 use std::io::Write;
@@ -103,8 +104,8 @@ fn one_hour_file_works_within_a_bounded_memory() {
         run.max_rss as f64 / MB,
         run.wall.as_secs_f64()
     );
-    // Measured 857 MB (see the module doc): the signal (318 MB at 22050 Hz), the
-    // frame-level matrices and the process's 115 MB must stay under 1 GB.
+    // Measured 745 MB (see the module doc): the signal (318 MB at 22050 Hz), the CQT's
+    // octave signals and the frame-level matrices must stay under 1 GB.
     assert!(
         (run.max_rss as f64) < 1000.0 * MB,
         "peak memory {:.0} MB for a 1-hour file",

@@ -1,6 +1,6 @@
 //! Per-file timing of our side of `just bench-compare`: decoding alone, features alone
-//! and both end to end, on the calling thread (run it with `RAYON_NUM_THREADS=1` for one
-//! core: the STFT and CQT branches of a file then run one after the other).
+//! and both end to end, on the calling thread: one file uses one core (its STFT and CQT
+//! branches run one after the other).
 //!
 //! `bench_files [--repeat R] FILE...` prints one JSON object on stdout:
 //! `{"files": [{"path", "duration_s", "decode_s", "features_s", "end_to_end_s",
@@ -12,7 +12,7 @@
 //!   features, what `librosa.resample` + the feature calls do;
 //! - `end_to_end_s`: `Extractor::extract_file` (decode, streaming resampler, features);
 //! - `cpu_features_s`: the process CPU time of `features_s` (median), which is less
-//!   noisy than wall time on a busy machine and shows whether a second core helped.
+//!   noisy than wall time on a busy machine.
 //!
 //! `peak_rss_mb` is the process's `VmHWM` from `/proc/self/status` (0 where there is
 //! none). Failing files are reported on stderr and left out; the exit status is then 1.
