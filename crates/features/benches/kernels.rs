@@ -90,6 +90,32 @@ fn power_spectrogram(y: &[f32]) -> Frames {
     s
 }
 
+/// Times `n_frames` real FFTs of `frame` (converted to `T`) in precision `T`.
+fn bench_real_fft<T: realfft::FftNum + From<f32>>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    frame: &[f32],
+    n_frames: usize,
+) {
+    let fft = realfft::RealFftPlanner::<T>::new().plan_fft_forward(frame.len());
+    let frame: Vec<T> = frame.iter().map(|&v| T::from(v)).collect();
+    let (mut input, mut out, mut scratch) = (
+        fft.make_input_vec(),
+        fft.make_output_vec(),
+        fft.make_scratch_vec(),
+    );
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            for _ in 0..n_frames {
+                input.copy_from_slice(&frame);
+                fft.process_with_scratch(&mut input, &mut out, &mut scratch)
+                    .expect("fft");
+                black_box(&out);
+            }
+        })
+    });
+}
+
 fn kernels(c: &mut Criterion) {
     let y = song();
     let n_frames = 1 + y.len() / HOP_LENGTH;
@@ -116,40 +142,9 @@ fn kernels(c: &mut Criterion) {
     // The bare real FFT of 2048 points, f64 (what librosa's STFT computes in, and we
     // with it) against f32, for every frame of the file: what giving up the f64
     // transform, and with it magnitudes identical to librosa's, would save.
-    g.bench_function("fft_2048_f64", |b| {
-        let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(N_FFT);
-        let frame: Vec<f64> = y[..N_FFT].iter().map(|&v| v as f64).collect();
-        let (mut input, mut out, mut scratch) = (
-            fft.make_input_vec(),
-            fft.make_output_vec(),
-            fft.make_scratch_vec(),
-        );
-        b.iter(|| {
-            for _ in 0..n_frames {
-                input.copy_from_slice(&frame);
-                fft.process_with_scratch(&mut input, &mut out, &mut scratch)
-                    .expect("fft");
-                black_box(&out);
-            }
-        })
-    });
-    g.bench_function("fft_2048_f32", |b| {
-        let fft = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
-        let frame = &y[..N_FFT];
-        let (mut input, mut out, mut scratch) = (
-            fft.make_input_vec(),
-            fft.make_output_vec(),
-            fft.make_scratch_vec(),
-        );
-        b.iter(|| {
-            for _ in 0..n_frames {
-                input.copy_from_slice(frame);
-                fft.process_with_scratch(&mut input, &mut out, &mut scratch)
-                    .expect("fft");
-                black_box(&out);
-            }
-        })
-    });
+    let frame = &y[..N_FFT];
+    bench_real_fft::<f64>(&mut g, "fft_2048_f64", frame, n_frames);
+    bench_real_fft::<f32>(&mut g, "fft_2048_f32", frame, n_frames);
 
     // Mel power of every frame, then power_to_db and the DCT.
     let mel = MelBank::slaney(SR, N_FFT, N_MELS).expect("mel");
