@@ -40,7 +40,8 @@
 //!
 //! Performance: a [`CqtPlan`] is built once and shared by threads; it builds each
 //! tuning's bases at most once (one lazily filled slot per 0.01 step of tuning). A
-//! [`CqtScratch`] per worker holds every per-frame buffer. Only the current octave's
+//! [`CqtScratch`] per worker holds every per-frame buffer. The basis rows are short (~13
+//! coefficients), so four frames go through them together, one per SIMD lane. Only the current octave's
 //! signal and the next one are alive at once.
 
 use crate::error::{Error, Result};
@@ -172,15 +173,22 @@ impl std::fmt::Debug for CqtPlan {
 pub struct CqtScratch {
     frame: Vec<f64>,
     packed: Vec<Complex<f64>>,
-    spectrum: Vec<Complex<f64>>,
+    /// The unpacked bins of [`LANES`] frames, interleaved: bin `k` of frame `f` at
+    /// `k * LANES + f`, real and imaginary parts in separate planes.
+    spec_re: Vec<f64>,
+    spec_im: Vec<f64>,
     fft_scratch: Vec<Complex<f64>>,
+    /// `|response|^2`, row-major: row `r` of frame `f` at `r * LANES + f`.
     power: Vec<f64>,
 }
 
+/// Frames whose products with the basis are computed together, one per SIMD lane.
+const LANES: usize = 4;
+
 impl CqtScratch {
     fn ensure(&mut self, n_fft: usize, fft_scratch_len: usize, n_rows: usize) {
-        if self.power.len() < n_rows {
-            self.power.resize(n_rows, 0.0);
+        if self.power.len() < n_rows * LANES {
+            self.power.resize(n_rows * LANES, 0.0);
         }
         if self.frame.len() < n_fft {
             self.frame.resize(n_fft, 0.0);
@@ -188,8 +196,9 @@ impl CqtScratch {
         if self.packed.len() < n_fft / 2 {
             self.packed.resize(n_fft / 2, Complex::new(0.0, 0.0));
         }
-        if self.spectrum.len() < n_fft / 2 + 1 {
-            self.spectrum.resize(n_fft / 2 + 1, Complex::new(0.0, 0.0));
+        if self.spec_re.len() < (n_fft / 2 + 1) * LANES {
+            self.spec_re.resize((n_fft / 2 + 1) * LANES, 0.0);
+            self.spec_im.resize((n_fft / 2 + 1) * LANES, 0.0);
         }
         if self.fft_scratch.len() < fft_scratch_len {
             self.fft_scratch
@@ -620,20 +629,32 @@ fn octave_response(
     scratch.ensure(n_fft, scratch_len, octave.n_rows);
     let frame = &mut scratch.frame[..n_fft];
     let packed = &mut scratch.packed[..n_fft / 2];
-    let spectrum = &mut scratch.spectrum[..n_fft / 2 + 1];
+    let spec_re = &mut scratch.spec_re[..(n_fft / 2 + 1) * LANES];
+    let spec_im = &mut scratch.spec_im[..(n_fft / 2 + 1) * LANES];
     let fft_scratch = &mut scratch.fft_scratch[..scratch_len];
-    let power = &mut scratch.power[..octave.n_rows];
+    let power = &mut scratch.power[..octave.n_rows * LANES];
     let half = (n_fft / 2) as isize;
     let n_bins = out.n_rows;
     let scale = &bin_scale[octave.bin_lo..octave.bin_lo + octave.n_rows];
-    for t in 0..out.n_frames {
-        let start = (t * octave.hop) as isize - half;
-        pack_frame(signal, start, frame, packed);
-        octave.half_fft.process_with_scratch(packed, fft_scratch);
-        unpack_bins(packed, &octave.bins, &octave.twiddle, spectrum);
-        let dst =
-            &mut out.data[t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
-        sparse_rows_magnitude(octave, spectrum, scale, power, dst);
+    for t0 in (0..out.n_frames).step_by(LANES) {
+        let lanes = LANES.min(out.n_frames - t0);
+        for f in 0..lanes {
+            let start = ((t0 + f) * octave.hop) as isize - half;
+            pack_frame(signal, start, frame, packed);
+            octave.half_fft.process_with_scratch(packed, fft_scratch);
+            unpack_bins(packed, &octave.bins, &octave.twiddle, f, spec_re, spec_im);
+        }
+        rows_power(octave, spec_re, spec_im, power);
+        for f in 0..lanes {
+            let t = t0 + f;
+            let dst = &mut out.data
+                [t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
+            // sqrt of the squared norm rather than hypot: no overflow is possible here,
+            // and glibc's hypot costs as much as the rest of the frame.
+            for (r, (d, s)) in dst.iter_mut().zip(scale).enumerate() {
+                *d = (power[r * LANES + f].sqrt() * s) as f32;
+            }
+        }
     }
     Ok(())
 }
@@ -677,12 +698,15 @@ fn widen_pairs(src: &[f32], packed: &mut [Complex<f64>]) {
 
 /// Bins `bins` of the real DFT of a frame from `z`, the DFT of its sample pairs
 /// `x[2n] + i x[2n + 1]` (length `m = n_fft / 2`): with `e = (z[k] + conj z[m - k]) / 2`
-/// and `o = (z[k] - conj z[m - k]) / 2i` (indices mod `m`), `X[k] = e + w^k o`.
+/// and `o = (z[k] - conj z[m - k]) / 2i` (indices mod `m`), `X[k] = e + w^k o`, written
+/// to lane `lane` of the interleaved planes.
 fn unpack_bins(
     z: &[Complex<f64>],
     bins: &std::ops::Range<usize>,
     twiddle: &[Complex<f64>],
-    spectrum: &mut [Complex<f64>],
+    lane: usize,
+    spec_re: &mut [f64],
+    spec_im: &mut [f64],
 ) {
     let m = z.len();
     for (k, w) in bins.clone().zip(twiddle) {
@@ -695,7 +719,9 @@ fn unpack_bins(
         let diff = zk - zc;
         // diff / 2i = (diff.im - i diff.re) / 2
         let odd = Complex::new(diff.im * 0.5, -diff.re * 0.5);
-        spectrum[k] = even + w * odd;
+        let x = even + w * odd;
+        spec_re[k * LANES + lane] = x.re;
+        spec_im[k * LANES + lane] = x.im;
     }
 }
 
@@ -715,36 +741,49 @@ fn copy_frame(signal: &[f32], start: isize, frame: &mut [f64]) {
     }
 }
 
-/// `|basis . spectrum| * scale` for each of the octave's rows.
-fn sparse_rows_magnitude(
-    octave: &Octave,
-    spectrum: &[Complex<f64>],
-    scale: &[f64],
-    power: &mut [f64],
-    dst: &mut [f32],
-) {
-    for (r, p) in power.iter_mut().enumerate() {
-        let coef = &octave.coef[octave.row_ptr[r]..octave.row_ptr[r + 1]];
-        let spec = &spectrum[octave.first_bin[r]..octave.first_bin[r] + coef.len()];
-        // Two interleaved accumulators: independent additions pipeline.
-        let (mut a0, mut a1) = (Complex::new(0.0, 0.0), Complex::new(0.0, 0.0));
-        let mut pairs_c = coef.chunks_exact(2);
-        let mut pairs_s = spec.chunks_exact(2);
-        for (c, s) in (&mut pairs_c).zip(&mut pairs_s) {
-            a0 += c[0] * s[0];
-            a1 += c[1] * s[1];
+/// `|basis . spectrum|^2` of each of the octave's rows for [`LANES`] frames at once (the
+/// lanes), into `power` (row `r` of frame `f` at `r * LANES + f`). Each frame's products
+/// are summed in order along the row, one lane per frame, so the lanes are independent
+/// chains that vectorise; the loop is compiled with and without AVX, the same IEEE
+/// operations either way (Rust never fuses a multiply and an add by itself), so both give
+/// the same bits. Lanes past the last frame hold stale but finite values, never read.
+fn rows_power(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
+    #[inline(always)]
+    fn body(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
+        for (r, p) in power.chunks_exact_mut(LANES).enumerate() {
+            let coef = &octave.coef[octave.row_ptr[r]..octave.row_ptr[r + 1]];
+            let first = octave.first_bin[r] * LANES;
+            let end = first + coef.len() * LANES;
+            let (sr, si) = (&spec_re[first..end], &spec_im[first..end]);
+            let mut re = [0.0f64; LANES];
+            let mut im = [0.0f64; LANES];
+            for ((c, sr), si) in coef
+                .iter()
+                .zip(sr.chunks_exact(LANES))
+                .zip(si.chunks_exact(LANES))
+            {
+                for f in 0..LANES {
+                    re[f] += c.re * sr[f] - c.im * si[f];
+                    im[f] += c.re * si[f] + c.im * sr[f];
+                }
+            }
+            for f in 0..LANES {
+                p[f] = re[f] * re[f] + im[f] * im[f];
+            }
         }
-        if let (Some(c), Some(s)) = (pairs_c.remainder().first(), pairs_s.remainder().first()) {
-            a0 += c * s;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        unsafe fn avx(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
+            body(octave, spec_re, spec_im, power)
         }
-        *p = (a0 + a1).norm_sqr();
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { avx(octave, spec_re, spec_im, power) };
+        }
     }
-    // A separate pass so the square roots vectorise; sqrt of the squared norm rather than
-    // hypot: no overflow is possible here, and glibc's hypot costs as much as the rest
-    // of the frame.
-    for ((d, p), s) in dst.iter_mut().zip(power.iter()).zip(scale) {
-        *d = (p.sqrt() * s) as f32;
-    }
+    body(octave, spec_re, spec_im, power)
 }
 
 #[cfg(test)]
