@@ -44,7 +44,7 @@
 //! coefficients), so four frames go through them together, one per SIMD lane. Only the current octave's
 //! signal and the next one are alive at once.
 
-use crate::error::{Error, Result};
+use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
 use rustfft::num_complex::Complex;
@@ -328,21 +328,6 @@ impl CqtPlan {
             None => TunedCqt::build(&self.params, tuning).map(Arc::new),
         }
     }
-}
-
-/// `Err(NonFiniteSample)` at the first NaN or infinity. Scans in blocks without early
-/// exit so that the common, all-finite case vectorises.
-fn check_finite(y: &[f32]) -> Result<()> {
-    const BLOCK: usize = 1024;
-    for (b, block) in y.chunks(BLOCK).enumerate() {
-        if block.iter().fold(false, |bad, v| bad | !v.is_finite()) {
-            let at = block.iter().position(|v| !v.is_finite()).unwrap_or(0);
-            return Err(Error::NonFiniteSample {
-                index: b * BLOCK + at,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// librosa's tuning grid value `k`: `np.linspace(-0.5, 0.5, 100, endpoint=False)[k]`,

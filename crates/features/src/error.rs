@@ -83,3 +83,18 @@ pub enum Error {
 
 /// The crate-wide result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Err(NonFiniteSample)` at the first NaN or infinity. Scans in blocks without early
+/// exit so that the common, all-finite case vectorises.
+pub(crate) fn check_finite(y: &[f32]) -> Result<()> {
+    const BLOCK: usize = 1024;
+    for (b, block) in y.chunks(BLOCK).enumerate() {
+        if block.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+            let at = block.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(Error::NonFiniteSample {
+                index: b * BLOCK + at,
+            });
+        }
+    }
+    Ok(())
+}

@@ -38,7 +38,7 @@
 //! (see `tests/timing_stft.rs`).
 
 use crate::chroma::{ChromaBankCache, N_CHROMA};
-use crate::error::{Error, Result};
+use crate::error::{check_finite, Result};
 use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
@@ -198,11 +198,9 @@ impl StftBranchPlan {
     /// All features of the branch for the mono signal `y` (any length, even empty: that
     /// gives one frame of silence).
     ///
-    /// Fails with [`Error::NonFiniteSample`] if `y` holds NaN or infinity.
+    /// Fails with [`crate::Error::NonFiniteSample`] if `y` holds NaN or infinity.
     pub fn compute(&self, y: &[f32], scratch: &mut StftBranchScratch) -> Result<StftFeatures> {
-        if let Some(index) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteSample { index });
-        }
+        check_finite(y)?;
         let n_frames = self.stft.n_frames(y.len());
         let n_bins = self.stft.n_bins();
         let s = scratch;
@@ -286,6 +284,7 @@ impl StftBranchPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn noise(len: usize, seed: u64) -> Vec<f32> {
         let mut state = seed;
