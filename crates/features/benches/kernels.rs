@@ -17,6 +17,7 @@ use musicgenre_features::decode::{load_from_memory, LoadOptions};
 use musicgenre_features::mel::{MelBank, N_MELS};
 use musicgenre_features::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use musicgenre_features::resample::resample;
+use musicgenre_features::spectral::{SpectralPlan, N_CONTRAST};
 use musicgenre_features::stats::write_family;
 use musicgenre_features::stft::{Stft, HOP_LENGTH, N_FFT};
 use musicgenre_features::stft_branch::StftBranchPlan;
@@ -168,6 +169,20 @@ fn kernels(c: &mut Criterion) {
             |m| black_box(mfcc_from_mel_power(m, &dct).expect("mfcc")),
             BatchSize::LargeInput,
         )
+    });
+
+    // Spectral contrast's peaks and valleys (the q largest and smallest bins of each of
+    // the 7 bands) of every frame.
+    let spectral = SpectralPlan::new(SR, N_FFT).expect("spectral");
+    g.bench_function("spectral_contrast", |b| {
+        let mut scratch = spectral.make_scratch();
+        let (mut peak, mut valley) = ([0.0; N_CONTRAST], [0.0; N_CONTRAST]);
+        b.iter(|| {
+            for t in 0..n_frames {
+                spectral.contrast(magnitude.frame(t), &mut scratch, &mut peak, &mut valley);
+                black_box((&peak, &valley));
+            }
+        })
     });
 
     // The chroma filter bank: built once per tuning, applied to every frame.
