@@ -41,8 +41,8 @@
 //! Performance: a [`CqtPlan`] is built once and shared by threads; it builds each
 //! tuning's bases at most once (one lazily filled slot per 0.01 step of tuning). A
 //! [`CqtScratch`] per worker holds every per-frame buffer. The basis rows are short (~13
-//! coefficients), so four frames go through them together, one per SIMD lane. Only the current octave's
-//! signal and the next one are alive at once.
+//! coefficients), so four frames go through them together, one per SIMD lane. Only the
+//! current octave's signal and the next one are alive at once.
 
 use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
