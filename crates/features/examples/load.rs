@@ -1,13 +1,13 @@
 //! Loads audio files as `librosa.load` would and reports what came out; a tool for
 //! checking the decoder against librosa by hand.
 //!
-//! `cargo run --release -p musicgenre-features --example load -- [--sr N|--native] [--repeat K] [--out DIR] FILE...`
+//! `cargo run --release -p musicgenre-features --example load -- [--sr N|--native] [--mp3-decoder mpg123|symphonia] [--repeat K] [--out DIR] FILE...`
 //! prints one line per file (rate, channels, codec, frames, tags, and the fastest of K
 //! loads' wall time) and, with
 //! `--out`, writes each result as raw little-endian f32 to `DIR/<i>.f32`, `i` being the
 //! file's position in the list (from 0).
 
-use musicgenre_features::decode::{load, LoadOptions};
+use musicgenre_features::decode::{load, LoadOptions, Mp3Decoder};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -22,6 +22,14 @@ fn main() -> ExitCode {
         match a.as_str() {
             "--native" => opts.target_sr = None,
             "--sr" => opts.target_sr = args.next().and_then(|s| s.parse().ok()),
+            "--mp3-decoder" => match args.next().as_deref() {
+                Some("mpg123") => opts.mp3_decoder = Mp3Decoder::Mpg123,
+                Some("symphonia") => opts.mp3_decoder = Mp3Decoder::Symphonia,
+                other => {
+                    eprintln!("--mp3-decoder takes mpg123 or symphonia, not {other:?}");
+                    return ExitCode::from(2);
+                }
+            },
             "--out" => out_dir = args.next().map(PathBuf::from),
             "--repeat" => repeat = args.next().and_then(|s| s.parse().ok()).unwrap_or(1).max(1),
             _ => files.push(PathBuf::from(a)),

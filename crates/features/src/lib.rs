@@ -24,7 +24,7 @@ pub mod stft_branch;
 pub mod tonnetz;
 pub mod tuning;
 
-pub use decode::{load, load_from_memory, Audio, AudioInfo, LoadOptions};
+pub use decode::{load, load_from_memory, Audio, AudioInfo, LoadOptions, Mp3Decoder};
 pub use error::{Error, Result};
 pub use extract::{ExtractOptions, Extractor, FileFeatures, Segments, Settings, Window};
 pub use frames::Frames;

@@ -8,7 +8,7 @@
 
 mod common;
 
-use musicgenre_features::decode::{load, load_from_memory, LoadOptions};
+use musicgenre_features::decode::{load, load_from_memory, LoadOptions, Mp3Decoder};
 use musicgenre_features::resample::{resample, Resampler};
 use musicgenre_features::Error;
 use std::f64::consts::PI;
@@ -579,26 +579,56 @@ fn references() -> Vec<(String, usize, usize)> {
         .collect()
 }
 
+/// The MP3 decoders this build has: libmpg123 (where built) and symphonia.
+fn mp3_decoders() -> Vec<Mp3Decoder> {
+    let mut d = vec![Mp3Decoder::Symphonia];
+    if Mp3Decoder::MPG123_AVAILABLE {
+        d.push(Mp3Decoder::Mpg123);
+    }
+    d
+}
+
 #[test]
 fn load_matches_librosa_load() {
     let refs = references();
     assert!(refs.iter().any(|r| r.0 == "brahms_cut.mp3"));
-    for (file, len, stride) in refs {
-        let audio = load(&fixture(&file), &LoadOptions::default()).unwrap();
-        assert_eq!(audio.sample_rate, 22050);
-        assert_eq!(audio.samples.len(), len, "{file}: length");
-        let reference = common::read_npy(fixture(&format!("{file}.librosa.npy")));
-        assert_eq!(reference.data.len(), len.div_ceil(stride), "{file}");
-        let (mut max, mut sq) = (0f64, 0f64);
-        for (k, &r) in reference.data.iter().enumerate() {
-            let d = (f64::from(audio.samples[k * stride]) - r).abs();
-            max = max.max(d);
-            sq += d * d;
+    for mp3_decoder in mp3_decoders() {
+        let opts = LoadOptions {
+            mp3_decoder,
+            ..LoadOptions::default()
+        };
+        for (file, len, stride) in &refs {
+            let (len, stride) = (*len, *stride);
+            let audio = load(&fixture(file), &opts).unwrap();
+            assert_eq!(audio.sample_rate, 22050);
+            assert_eq!(audio.samples.len(), len, "{file}: length");
+            let reference = common::read_npy(fixture(&format!("{file}.librosa.npy")));
+            assert_eq!(reference.data.len(), len.div_ceil(stride), "{file}");
+            let (mut max, mut sq) = (0f64, 0f64);
+            for (k, &r) in reference.data.iter().enumerate() {
+                let d = (f64::from(audio.samples[k * stride]) - r).abs();
+                max = max.max(d);
+                sq += d * d;
+            }
+            let rms = (sq / reference.data.len() as f64).sqrt();
+            eprintln!(
+                "{file} ({mp3_decoder:?}): {len} samples, max |diff| {max:.3e}, rms {rms:.3e} vs librosa.load"
+            );
+            assert!(max <= 1e-4, "{file}: max |diff| {max:e} vs librosa.load");
+            assert!(rms <= 1e-5, "{file}: rms diff {rms:e} vs librosa.load");
+            // libmpg123 picks its AVX synthesis on the CPUs the fixtures were made on (and
+            // librosa's picks the same): then the samples are librosa's exactly.
+            #[cfg(target_arch = "x86_64")]
+            if mp3_decoder == Mp3Decoder::Mpg123
+                && file.ends_with(".mp3")
+                && std::arch::is_x86_feature_detected!("avx")
+            {
+                assert_eq!(
+                    max, 0.0,
+                    "{file}: libmpg123 should give librosa's samples exactly"
+                );
+            }
         }
-        let rms = (sq / reference.data.len() as f64).sqrt();
-        eprintln!("{file}: {len} samples, max |diff| {max:.3e}, rms {rms:.3e} vs librosa.load");
-        assert!(max <= 1e-4, "{file}: max |diff| {max:e} vs librosa.load");
-        assert!(rms <= 1e-5, "{file}: rms diff {rms:e} vs librosa.load");
     }
 }
 
@@ -607,13 +637,53 @@ fn cut_mp3_starts_with_mpg123_silence() {
     // brahms_cut.mp3 was cut without re-encoding: its first two frames reach into a bit
     // reservoir that is gone. mpg123 (librosa) outputs them as silence: 2 * 1152 frames
     // minus the 529-sample decoder delay are exact zeros, then the music starts.
-    let audio = load(&fixture("brahms_cut.mp3"), &native()).unwrap();
-    let silent = 2 * 1152 - 529;
-    assert!(audio.samples[..silent].iter().all(|&v| v == 0.0));
-    let loud = audio.samples[silent..silent + 1152]
-        .iter()
-        .fold(0f32, |m, v| m.max(v.abs()));
-    assert!(loud > 0.01, "music after the silent frames, peak {loud}");
+    // symphonia is made to do the same (decode/mp3.rs).
+    for mp3_decoder in mp3_decoders() {
+        let opts = LoadOptions {
+            mp3_decoder,
+            ..native()
+        };
+        let audio = load(&fixture("brahms_cut.mp3"), &opts).unwrap();
+        let silent = 2 * 1152 - 529;
+        assert!(
+            audio.samples[..silent].iter().all(|&v| v == 0.0),
+            "{mp3_decoder:?}"
+        );
+        let loud = audio.samples[silent..silent + 1152]
+            .iter()
+            .fold(0f32, |m, v| m.max(v.abs()));
+        assert!(loud > 0.01, "music after the silent frames, peak {loud}");
+    }
+}
+
+#[test]
+fn the_mp3_decoders_agree() {
+    // symphonia (the fallback outside x86_64 Linux) and libmpg123 give the same sample
+    // count, tags and stream facts, and samples within a few 1e-6.
+    if !Mp3Decoder::MPG123_AVAILABLE {
+        return;
+    }
+    for name in ["tone.mp3", "tone_22k_mono.mp3", "brahms_cut.mp3"] {
+        let load_with = |mp3_decoder| {
+            let opts = LoadOptions {
+                mp3_decoder,
+                ..native()
+            };
+            load(&fixture(name), &opts).unwrap()
+        };
+        let (a, b) = (
+            load_with(Mp3Decoder::Mpg123),
+            load_with(Mp3Decoder::Symphonia),
+        );
+        assert_eq!(a.info, b.info, "{name}");
+        assert_eq!(a.samples.len(), b.samples.len(), "{name}");
+        let max = a
+            .samples
+            .iter()
+            .zip(&b.samples)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(max < 2e-5, "{name}: the decoders differ by {max:e}");
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -640,6 +710,7 @@ fn offset_and_duration_cut_like_librosa() {
         target_sr: None,
         offset_s: 0.1,
         duration_s: Some(0.25),
+        ..LoadOptions::default()
     };
     let part = load(&path, &opts).unwrap();
     // librosa: start = int(0.1 * sr), length = int(0.25 * sr).

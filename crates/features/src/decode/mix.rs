@@ -33,6 +33,22 @@ pub(crate) fn to_mono(
     }
 }
 
+/// Writes into `mono` (cleared first) the channel mean of interleaved `frames` of
+/// `channels` channels (a trailing partial frame is ignored), with the same float32
+/// arithmetic as [`to_mono`].
+pub(crate) fn interleaved_to_mono(frames: &[f32], channels: usize, mono: &mut Vec<f32>) {
+    mono.clear();
+    match channels {
+        0 => {}
+        1 => mono.extend_from_slice(frames),
+        2 => mono.extend(frames.chunks_exact(2).map(|f| (f[0] + f[1]) / 2.0)),
+        n => mono.extend(frames.chunks_exact(n).map(|f| {
+            let sum = f[1..].iter().fold(f[0], |acc, &s| acc + s);
+            sum / n as f32
+        })),
+    }
+}
+
 fn mean_of_planes<S>(
     buf: &AudioBuffer<S>,
     range: std::ops::Range<usize>,
@@ -66,4 +82,22 @@ where
         }
     }
     n_channels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_mean_sums_in_channel_order_then_divides() {
+        let mut mono = Vec::new();
+        interleaved_to_mono(&[1.0, 2.0, -1.0, 0.5, 9.0], 2, &mut mono);
+        assert_eq!(mono, vec![1.5, -0.25]);
+        // Three channels: ((a + b) + c) / 3 in f32, not a * (1/3) + ...
+        let (a, b, c) = (0.1f32, 0.2f32, 0.7f32);
+        interleaved_to_mono(&[a, b, c], 3, &mut mono);
+        assert_eq!(mono, vec![((a + b) + c) / 3.0]);
+        interleaved_to_mono(&[0.25, -0.5], 1, &mut mono);
+        assert_eq!(mono, vec![0.25, -0.5]);
+    }
 }
