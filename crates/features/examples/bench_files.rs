@@ -3,11 +3,13 @@
 //! branches run one after the other).
 //!
 //! `bench_files [--repeat R] FILE...` prints one JSON object on stdout:
-//! `{"files": [{"path", "duration_s", "decode_s", "features_s", "end_to_end_s",
-//! "cpu_features_s"}, ...], "peak_rss_mb", "repeat", "threads"}`, each time the median
-//! of R runs (default 5) after one warm-up run of the first file:
-//! - `decode_s`: `load` at the file's own rate (symphonia, downmix), what
-//!   `librosa.load(path, sr=None)` does;
+//! `{"files": [{"path", "duration_s", "decode_s", "symphonia_decode_s", "features_s",
+//! "end_to_end_s", "cpu_features_s"}, ...], "peak_rss_mb", "repeat", "threads"}`, each
+//! time the median of R runs (default 5) after one warm-up run of the first file:
+//! - `decode_s`: `load` at the file's own rate (our decoder: libmpg123 for MP3 where it
+//!   is built, else symphonia; downmix), what `librosa.load(path, sr=None)` does;
+//! - `symphonia_decode_s`: the same with symphonia for MP3 too, the floor the feature
+//!   issue measures end to end against;
 //! - `features_s`: from those samples, resampling to 22050 Hz (libsoxr HQ) and the 518
 //!   features, what `librosa.resample` + the feature calls do;
 //! - `end_to_end_s`: `Extractor::extract_file` (decode, streaming resampler, features);
@@ -17,7 +19,7 @@
 //! `peak_rss_mb` is the process's `VmHWM` from `/proc/self/status` (0 where there is
 //! none). Failing files are reported on stderr and left out; the exit status is then 1.
 
-use musicgenre_features::decode::{load, LoadOptions};
+use musicgenre_features::decode::{load, LoadOptions, Mp3Decoder};
 use musicgenre_features::resample::resample;
 use musicgenre_features::{ExtractOptions, Extractor, N_FEATURES, SAMPLE_RATE};
 use std::path::{Path, PathBuf};
@@ -96,8 +98,12 @@ fn time_file(
 ) -> musicgenre_features::Result<String> {
     let plan = musicgenre_features::FeaturePlan::new()?;
     let mut out = vec![0.0f32; N_FEATURES];
-    let (mut decode, mut features, mut cpu_features, mut e2e) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut decode, mut features, mut cpu_features, mut e2e, mut sym_decode) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let symphonia = LoadOptions {
+        mp3_decoder: Mp3Decoder::Symphonia,
+        ..LoadOptions::native_rate()
+    };
     let mut duration_s = 0.0;
     // The plan of `features_s` warms up its banks first, as the extractor's did.
     let warm = load(path, &LoadOptions::native_rate())?;
@@ -131,15 +137,22 @@ fn time_file(
         let file = extractor.extract_file(path, scratch)?;
         let t4 = Instant::now();
         std::hint::black_box(&file);
+        drop(file);
+        let t5 = Instant::now();
+        let audio = load(path, &symphonia)?;
+        let t6 = Instant::now();
+        std::hint::black_box(&audio);
+        sym_decode.push((t6 - t5).as_secs_f64());
         decode.push((t1 - t0).as_secs_f64());
         features.push((t2 - t1).as_secs_f64());
         cpu_features.push(c2.saturating_sub(c1).as_secs_f64());
         e2e.push((t4 - t3).as_secs_f64());
     }
     Ok(format!(
-        "{{\"path\": {}, \"duration_s\": {duration_s:.6}, \"decode_s\": {:.6}, \"features_s\": {:.6}, \"end_to_end_s\": {:.6}, \"cpu_features_s\": {:.6}}}",
+        "{{\"path\": {}, \"duration_s\": {duration_s:.6}, \"decode_s\": {:.6}, \"symphonia_decode_s\": {:.6}, \"features_s\": {:.6}, \"end_to_end_s\": {:.6}, \"cpu_features_s\": {:.6}}}",
         json_string(&path.display().to_string()),
         median(decode),
+        median(sym_decode),
         median(features),
         median(e2e),
         median(cpu_features),

@@ -11,18 +11,22 @@
 //! bit. Everything else, and MP3 where libmpg123 is not built (outside x86_64 Linux)
 //! or when [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
 //!
-//! We decode with symphonia, packet by packet: each packet is converted to f32 the way
-//! libsndfile converts (integers scaled by 1/2^(bits-1)), downmixed to mono at once
-//! ([`mix`]), cut to the `offset`/`duration` window and fed to a streaming libsoxr
+//! symphonia probes every file (container, codec, tags) and decodes the others packet
+//! by packet: each packet is converted to f32 the way libsndfile converts (integers
+//! scaled by 1/2^(bits-1)); libmpg123 hands over float frames. Either way the audio is
+//! downmixed to mono at once ([`mix`]), cut to the `offset`/`duration` window and fed to a streaming libsoxr
 //! resampler ([`crate::resample::Resampler`]) whose output equals librosa's one-shot
 //! call. Neither the interleaved multichannel signal nor the native-rate mono signal is
 //! ever held whole: memory is the 22050-Hz output plus a few packets.
 //!
-//! Gapless: symphonia trims encoder delay and padding for MP3 (LAME/Xing tag) and Ogg
-//! Vorbis (granule positions); for AAC in MP4 we apply the track's edit list
-//! ([`mp4`]), as ffmpeg does. MP3 sample counts equal libsndfile's, and MP3 frames
-//! whose bit reservoir is missing (the first frames of a clip cut from a longer file)
-//! decode to silence as in mpg123 ([`mp3`]).
+//! Gapless: libmpg123 and symphonia trim encoder delay and padding for MP3 (LAME/Xing
+//! tag), symphonia for Ogg Vorbis (granule positions); for AAC in MP4 we apply the
+//! track's edit list ([`mp4`]), as ffmpeg does. With symphonia, MP3 sample counts equal
+//! libsndfile's too, and MP3 frames whose bit reservoir is missing (the first frames of
+//! a clip cut from a longer file) decode to silence as in mpg123 ([`mp3`]).
+//!
+//! libmpg123 skips damaged frames itself (resync, as for librosa) and does not count
+//! them; if it gives up midway, the audio before is kept and marked truncated.
 //!
 //! Damage policy, the same for every format:
 //! * a packet the codec rejects (`DecodeError`, or an I/O error inside one packet) is
