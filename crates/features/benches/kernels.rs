@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use musicgenre_features::chroma::ChromaBank;
 use musicgenre_features::chroma_cqt::cqt_chroma_features;
 use musicgenre_features::cqt::{CqtParams, CqtPlan};
-use musicgenre_features::decode::{load_from_memory, LoadOptions};
+use musicgenre_features::decode::{load_from_memory, LoadOptions, Mp3Decoder};
 use musicgenre_features::mel::{MelBank, N_MELS};
 use musicgenre_features::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use musicgenre_features::resample::resample;
@@ -255,7 +255,8 @@ fn kernels(c: &mut Criterion) {
     });
 
     // Decoding a 3-s 44.1-kHz stereo MP3 (the committed public-domain clip) from memory
-    // into mono at 22050 Hz (symphonia, downmix, streaming soxr).
+    // into mono at 22050 Hz (libmpg123 where it is built, else symphonia; downmix,
+    // streaming soxr), and at the native rate with each MP3 decoder.
     let mp3_path = fixtures().join("formats/brahms_cut.mp3");
     let mp3 = std::fs::read(&mp3_path).expect("mp3 fixture");
     g.throughput(Throughput::Bytes(mp3.len() as u64));
@@ -273,6 +274,15 @@ fn kernels(c: &mut Criterion) {
                 load_from_memory(&mp3, Path::new("clip.mp3"), &LoadOptions::native_rate())
                     .expect("decode"),
             )
+        })
+    });
+    let symphonia = LoadOptions {
+        mp3_decoder: Mp3Decoder::Symphonia,
+        ..LoadOptions::native_rate()
+    };
+    g.bench_function("decode_mp3_from_memory_native_rate_symphonia", |b| {
+        b.iter(|| {
+            black_box(load_from_memory(&mp3, Path::new("clip.mp3"), &symphonia).expect("decode"))
         })
     });
     g.finish();
