@@ -431,6 +431,28 @@ const FIXTURES: &[Fixture] = &[
         artist: None,
     },
     Fixture {
+        file: "tone_8k.mp3",
+        container: "mp3",
+        codec: "mp3",
+        sr: 8000,
+        channels: 2,
+        frames: 4000,
+        mono_source: false,
+        min_corr: 0.99,
+        artist: None,
+    },
+    Fixture {
+        file: "tone_48k_vbr.mp3",
+        container: "mp3",
+        codec: "mp3",
+        sr: 48000,
+        channels: 2,
+        frames: 24000,
+        mono_source: false,
+        min_corr: 0.995,
+        artist: None,
+    },
+    Fixture {
         file: "tone.flac",
         container: "flac",
         codec: "flac",
@@ -663,7 +685,13 @@ fn the_mp3_decoders_agree() {
     if !Mp3Decoder::MPG123_AVAILABLE {
         return;
     }
-    for name in ["tone.mp3", "tone_22k_mono.mp3", "brahms_cut.mp3"] {
+    for name in [
+        "tone.mp3",
+        "tone_22k_mono.mp3",
+        "tone_8k.mp3",
+        "tone_48k_vbr.mp3",
+        "brahms_cut.mp3",
+    ] {
         let load_with = |mp3_decoder| {
             let opts = LoadOptions {
                 mp3_decoder,
