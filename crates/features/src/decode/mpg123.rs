@@ -9,8 +9,8 @@
 //! runtime choice of AVX, SSE or generic synthesis) the same way, so the samples equal
 //! librosa's bit for bit: checked on 240 emotify MP3s against `soundfile.read`, and by
 //! the "as decoded" parity table of `just bench-compare`. symphonia's own MP3 decoder
-//! differs by a few 1e-6 per sample, which is enough to move zero-crossing and
-//! quiet-frame statistics by up to 2 standard deviations (see the README).
+//! differs by about 1e-6 per sample, which in near-silent frames is enough to flip
+//! zero crossings and quiet spectral peaks, and so to move some clips' statistics.
 //!
 //! libmpg123 reads through callbacks over our [`MediaSource`], so files and bytes in
 //! memory take the same path; it skips junk and damaged frames itself (resync), as it
