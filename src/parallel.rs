@@ -49,31 +49,31 @@ where
     std::thread::scope(|scope| {
         let (next, abort, work, make_scratch) = (&next, &abort, &work, &make_scratch);
         scope.spawn(move || {
-            pool.scope(|s| {
-                for _ in 0..jobs {
-                    let tx = tx.clone();
-                    s.spawn(move |_| {
-                        let mut scratch = make_scratch();
-                        loop {
-                            if stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst) {
-                                break;
-                            }
-                            let i = next.fetch_add(1, Ordering::SeqCst);
-                            if i >= items.len() {
-                                break;
-                            }
-                            let outcome = run_one(&items[i], &mut scratch, work);
-                            if matches!(outcome, Outcome::Panicked(_)) {
-                                scratch = make_scratch();
-                            }
-                            if tx.send((i, outcome)).is_err() {
-                                break;
-                            }
-                        }
-                    });
+            // One loop per worker thread, as a broadcast job: each thread runs its own and
+            // never another's, even while it waits inside a job for a stolen piece of work
+            // (the windows of a file run as rayon tasks). Spawned loops would sit in the
+            // pool's shared queue, where a waiting worker could pick up a second loop and
+            // hold back its first file until the whole run ends.
+            pool.broadcast(|_| {
+                let mut scratch = make_scratch();
+                loop {
+                    if stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= items.len() {
+                        break;
+                    }
+                    let outcome = run_one(&items[i], &mut scratch, work);
+                    if matches!(outcome, Outcome::Panicked(_)) {
+                        scratch = make_scratch();
+                    }
+                    if tx.send((i, outcome)).is_err() {
+                        break;
+                    }
                 }
-                drop(tx);
             });
+            drop(tx);
         });
         let mut pending = BTreeMap::new();
         let mut delivered = 0usize;
@@ -169,6 +169,50 @@ mod tests {
                 .map(|&x| (x as usize, x * x))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_worker_waiting_on_its_own_rayon_tasks_never_starts_another_input() {
+        // Jobs split their work with rayon::join (as the windows of a file do), so workers
+        // steal each other's halves and wait for them. Waiting must not start a second
+        // input on the same thread: that input's whole loop would run nested and hold
+        // back the first one's result.
+        std::thread_local!(static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+        fn split(n: u32) {
+            if n == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(300));
+                return;
+            }
+            rayon::join(|| split(n - 1), || split(n - 1));
+        }
+        // A second loop could only be picked up while some loop is not yet taken by its
+        // own thread, at the start of a run: so many short runs.
+        let items: Vec<u32> = (0..12).collect();
+        let nested = AtomicUsize::new(0);
+        for _ in 0..25 {
+            let stop = AtomicBool::new(false);
+            let mut done = 0usize;
+            ordered_map(
+                &items,
+                4,
+                &stop,
+                || (),
+                |_, _| {
+                    if DEPTH.with(|d| d.replace(d.get() + 1)) > 0 {
+                        nested.fetch_add(1, Ordering::SeqCst);
+                    }
+                    split(3);
+                    DEPTH.with(|d| d.set(d.get() - 1));
+                },
+                |_, _| {
+                    done += 1;
+                    Ok::<(), ()>(())
+                },
+            )
+            .unwrap();
+            assert_eq!(done, items.len());
+        }
+        assert_eq!(nested.load(Ordering::SeqCst), 0);
     }
 
     #[test]
