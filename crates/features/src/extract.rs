@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::layout::N_FEATURES;
 use crate::plan::{FeaturePlan, Scratch, SAMPLE_RATE};
 use std::path::Path;
+use std::sync::Mutex;
 
 /// Window length and hop, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +109,9 @@ pub struct Settings {
 pub struct Extractor {
     plan: FeaturePlan,
     options: ExtractOptions,
+    /// Buffers of the window tasks of [`extract_samples`](Self::extract_samples), kept
+    /// for the next file (fresh ones cost page faults on every file).
+    spare: Mutex<Vec<Scratch>>,
 }
 
 impl Extractor {
@@ -116,6 +120,7 @@ impl Extractor {
         Ok(Extractor {
             plan: FeaturePlan::new()?,
             options,
+            spare: Mutex::new(Vec::new()),
         })
     }
 
@@ -172,25 +177,107 @@ impl Extractor {
         })
     }
 
+    /// Spare buffers for a window task, or new ones.
+    fn borrow_scratch(&self) -> Scratch {
+        let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
+        spare.unwrap_or_else(|| self.plan.scratch())
+    }
+
+    /// Keeps `scratch` for a later window task (dropped if the lock is poisoned).
+    fn return_scratch(&self, scratch: Scratch) {
+        if let Ok(mut spare) = self.spare.lock() {
+            spare.push(scratch);
+        }
+    }
+
     /// The features of each window of a mono signal at 22050 Hz.
+    ///
+    /// Called on a thread of a rayon pool with more than one thread, the windows are
+    /// split in halves with `rayon::join`, so an idle worker of the pool can take some of
+    /// them (a single song's windows then use every core) while a busy pool computes them
+    /// all here, with `scratch`, as before. Windows taken elsewhere get buffers of their
+    /// own, kept for later files. Called from any other thread they are computed one after
+    /// the other. The result is the same either way.
     pub fn extract_samples(&self, y: &[f32], scratch: &mut Scratch) -> Result<Vec<Window>> {
-        let sr = SAMPLE_RATE;
         let spans = match &self.options.segments {
-            Some(s) => s.windows(y.len(), sr),
+            Some(s) => s.windows(y.len(), SAMPLE_RATE),
             None => vec![(0, y.len())],
         };
-        let mut windows = Vec::with_capacity(spans.len());
-        for (start, len) in spans {
-            let mut values = vec![0.0; N_FEATURES];
-            self.plan
-                .compute(&y[start..start + len], scratch, &mut values)?;
-            windows.push(Window {
-                start_s: start as f64 / sr as f64,
-                duration_s: len as f64 / sr as f64,
-                values,
-            });
+        let in_pool = rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1;
+        if spans.len() < 2 || !in_pool {
+            return spans
+                .into_iter()
+                .map(|span| self.window(y, span, scratch))
+                .collect();
         }
-        Ok(windows)
+        let mut out: Vec<Option<Result<Window>>> = spans.iter().map(|_| None).collect();
+        self.split_windows(y, &spans, &mut out, scratch);
+        // Every slot is filled; the first failing window's error, if any.
+        out.into_iter()
+            .map(|w| w.unwrap_or_else(|| Err(Error::InvalidArgument("window not computed".into()))))
+            .collect()
+    }
+
+    /// The windows `spans` into `out`: one window here, more in two halves by `rayon::join`.
+    fn split_windows(
+        &self,
+        y: &[f32],
+        spans: &[(usize, usize)],
+        out: &mut [Option<Result<Window>>],
+        scratch: &mut Scratch,
+    ) {
+        if spans.len() < 2 {
+            for (o, &span) in out.iter_mut().zip(spans) {
+                *o = Some(self.window(y, span, scratch));
+            }
+            return;
+        }
+        let mid = spans.len() / 2;
+        let (left_spans, right_spans) = spans.split_at(mid);
+        let (left_out, right_out) = out.split_at_mut(mid);
+        // Whichever half starts first takes `scratch`. The other half, when it runs on
+        // another worker, or on this one while the first waits inside a nested join,
+        // borrows spare buffers instead.
+        let mine = Mutex::new(scratch);
+        let half =
+            |spans: &[(usize, usize)], out: &mut [Option<Result<Window>>]| match mine.try_lock() {
+                Ok(mut scratch) => self.split_windows(y, spans, out, &mut scratch),
+                Err(_) => {
+                    let mut scratch = self.borrow_scratch();
+                    self.split_windows(y, spans, out, &mut scratch);
+                    self.return_scratch(scratch);
+                }
+            };
+        rayon::join(
+            || half(left_spans, left_out),
+            || half(right_spans, right_out),
+        );
+    }
+
+    /// The features of window `(start, len)` of `y`.
+    fn window(
+        &self,
+        y: &[f32],
+        (start, len): (usize, usize),
+        scratch: &mut Scratch,
+    ) -> Result<Window> {
+        let sr = SAMPLE_RATE as f64;
+        let mut values = vec![0.0; N_FEATURES];
+        let samples = y.get(start..start + len).unwrap_or(&[]);
+        self.plan
+            .compute(samples, scratch, &mut values)
+            .map_err(|e| match e {
+                // Count from the start of the signal, not of the window.
+                Error::NonFiniteSample { index } => Error::NonFiniteSample {
+                    index: start + index,
+                },
+                e => e,
+            })?;
+        Ok(Window {
+            start_s: start as f64 / sr,
+            duration_s: len as f64 / sr,
+            values,
+        })
     }
 }
 
@@ -240,5 +327,53 @@ mod tests {
         assert!(windows
             .iter()
             .all(|w| w.values.iter().all(|v| v.is_finite())));
+    }
+
+    #[test]
+    fn windows_in_a_pool_equal_windows_one_after_the_other() {
+        let ex = Extractor::new(ExtractOptions {
+            segments: Some(Segments::new(0.5, 0.25).unwrap()),
+        })
+        .unwrap();
+        let mut state = 1u32;
+        let y: Vec<f32> = (0..3 * 22050)
+            .map(|i| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((i as f32) * 0.03).sin() * 0.2 + (state >> 8) as f32 / (1u32 << 24) as f32 * 0.1
+            })
+            .collect();
+        let alone = ex.extract_samples(&y, &mut ex.scratch()).unwrap();
+        assert_eq!(alone.len(), 10); // starts 0, 0.25, ..., 2.25 s (hop 5513 samples)
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let pooled = pool.install(|| {
+            // Two songs at once, as two workers of `features` would: windows of each are
+            // taken by the other's worker and by the idle one.
+            let (a, b) = rayon::join(
+                || ex.extract_samples(&y, &mut ex.scratch()),
+                || ex.extract_samples(&y, &mut ex.scratch()),
+            );
+            [a.unwrap(), b.unwrap()]
+        });
+        for windows in pooled {
+            assert_eq!(windows, alone);
+        }
+        // Some windows ran on other workers, with buffers now kept for later.
+        assert!(!ex.spare.lock().unwrap().is_empty());
+
+        // A window that fails fails the signal, with the window's error.
+        let mut bad = y.clone();
+        bad[2 * 22050] = f32::NAN;
+        let first = ex.extract_samples(&bad, &mut ex.scratch()).unwrap_err();
+        assert!(
+            matches!(first, Error::NonFiniteSample { index: 44100 }),
+            "{first:?}"
+        );
+        for _ in 0..5 {
+            let err = pool.install(|| ex.extract_samples(&bad, &mut ex.scratch()));
+            assert_eq!(err.unwrap_err().to_string(), first.to_string());
+        }
     }
 }
