@@ -321,6 +321,13 @@ def long_file(args, files, tmp):
     duration = sf.info(path).duration
     log("long file: ours, 1 worker")
     wall_o, rss_o, _ = run_child([Path(args.bin) / "features", "--quiet", "--jobs", 1, folder, tmp / "long_ours.csv"])
+    # One song cut into 5-s windows (as `classify` and `features --segment` do): its
+    # windows are shared out to every worker.
+    windowed = {}
+    for jobs in sorted({1, args.jobs}):
+        log(f"long file: ours, 5-s windows, {jobs} worker(s)")
+        wall_w, rss_w, _ = run_child([Path(args.bin) / "features", "--quiet", "--jobs", jobs, "--segment", 5, folder, tmp / f"long_ours_w5_{jobs}.csv"])
+        windowed[str(jobs)] = {"wall_s": wall_w, "peak_rss_mb": rss_w}
     log("long file: librosa, 1 process")
     wall_l, rss_l, _ = run_child([sys.executable, HERE / "librosa_features.py", "--jobs", 1, "--no-warmup", folder, tmp / "long_librosa.csv"], ONE_THREAD)
     return {
@@ -328,6 +335,7 @@ def long_file(args, files, tmp):
         "sample_rate": sr,
         "ours": {"wall_s": wall_o, "peak_rss_mb": rss_o},
         "librosa": {"wall_s": wall_l, "peak_rss_mb": rss_l},
+        "ours_5s_windows": windowed,
     }
 
 
@@ -465,6 +473,16 @@ def print_report(r):
         for side in ("librosa", "ours"):
             print(f"| {side} | {lf_[side]['wall_s']:.1f} s | {lf_[side]['peak_rss_mb']:.0f} MB |")
         print("\nTargets: ours < 250 MB for a 10-minute song, and < 1/2 of librosa's.")
+        w = lf_.get("ours_5s_windows", {})
+        if w:
+            print("\nThe same song cut into 5-s windows (`features --segment 5`), whose windows are shared out to the workers:\n")
+            print("| workers | wall | peak RSS |")
+            print("|---:|---:|---:|")
+            for jobs, m in sorted(w.items(), key=lambda kv: int(kv[0])):
+                print(f"| {jobs} | {m['wall_s']:.2f} s | {m['peak_rss_mb']:.0f} MB |")
+            n = max(w, key=int)
+            if n != "1":
+                print(f"\nOne song on {n} workers over 1: {w['1']['wall_s'] / w[n]['wall_s']:.2f}x.")
 
     for name, p in r["parity"].items():
         print(f"\n### Parity, {name} ({p['files']} files)\n")
