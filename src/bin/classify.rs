@@ -48,7 +48,8 @@ struct Args {
     #[arg(long)]
     segments: bool,
 
-    /// Parallel workers (default: all cores).
+    /// Parallel workers (default: all cores); idle ones help with the windows of files in
+    /// progress.
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 }

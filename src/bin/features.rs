@@ -44,7 +44,8 @@ struct Args {
     #[arg(long, value_name = "SECONDS", requires = "segment")]
     segment_hop: Option<f64>,
 
-    /// Parallel workers (default: all cores).
+    /// Parallel workers (default: all cores); idle ones help with the windows of files in
+    /// progress.
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 
