@@ -210,48 +210,40 @@ impl Extractor {
                 .map(|span| self.window(y, span, scratch))
                 .collect();
         }
-        let mut out: Vec<Option<Result<Window>>> = spans.iter().map(|_| None).collect();
-        self.split_windows(y, &spans, &mut out, scratch);
-        // Every slot is filled; the first failing window's error, if any.
-        out.into_iter()
-            .map(|w| w.unwrap_or_else(|| Err(Error::InvalidArgument("window not computed".into()))))
-            .collect()
+        // The first failing window's error, if any.
+        self.split_windows(y, &spans, scratch).into_iter().collect()
     }
 
-    /// The windows `spans` into `out`: one window here, more in two halves by `rayon::join`.
+    /// The windows `spans`: one here, more in two halves by `rayon::join`.
     fn split_windows(
         &self,
         y: &[f32],
         spans: &[(usize, usize)],
-        out: &mut [Option<Result<Window>>],
         scratch: &mut Scratch,
-    ) {
+    ) -> Vec<Result<Window>> {
         if spans.len() < 2 {
-            for (o, &span) in out.iter_mut().zip(spans) {
-                *o = Some(self.window(y, span, scratch));
-            }
-            return;
+            return spans
+                .iter()
+                .map(|&span| self.window(y, span, scratch))
+                .collect();
         }
-        let mid = spans.len() / 2;
-        let (left_spans, right_spans) = spans.split_at(mid);
-        let (left_out, right_out) = out.split_at_mut(mid);
+        let (left, right) = spans.split_at(spans.len() / 2);
         // Whichever half starts first takes `scratch`. The other half, when it runs on
         // another worker, or on this one while the first waits inside a nested join,
         // borrows spare buffers instead.
         let mine = Mutex::new(scratch);
-        let half =
-            |spans: &[(usize, usize)], out: &mut [Option<Result<Window>>]| match mine.try_lock() {
-                Ok(mut scratch) => self.split_windows(y, spans, out, &mut scratch),
-                Err(_) => {
-                    let mut scratch = self.borrow_scratch();
-                    self.split_windows(y, spans, out, &mut scratch);
-                    self.return_scratch(scratch);
-                }
-            };
-        rayon::join(
-            || half(left_spans, left_out),
-            || half(right_spans, right_out),
-        );
+        let half = |spans: &[(usize, usize)]| match mine.try_lock() {
+            Ok(mut scratch) => self.split_windows(y, spans, &mut scratch),
+            Err(_) => {
+                let mut scratch = self.borrow_scratch();
+                let windows = self.split_windows(y, spans, &mut scratch);
+                self.return_scratch(scratch);
+                windows
+            }
+        };
+        let (mut windows, right) = rayon::join(|| half(left), || half(right));
+        windows.extend(right);
+        windows
     }
 
     /// The features of window `(start, len)` of `y`.
