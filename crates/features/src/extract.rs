@@ -203,8 +203,7 @@ impl Extractor {
             Some(s) => s.windows(y.len(), SAMPLE_RATE),
             None => vec![(0, y.len())],
         };
-        let in_pool = rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1;
-        if spans.len() < 2 || !in_pool {
+        if spans.len() < 2 || !crate::in_shared_pool() {
             return spans
                 .into_iter()
                 .map(|span| self.window(y, span, scratch))

@@ -30,6 +30,12 @@
 //! ([`StftBranchPlan::with_spectrogram_cache`]); both routes give identical values. The
 //! zero-crossing rate reads the samples directly, in one pass of its own.
 //!
+//! On a worker of a rayon pool with other threads, both passes share their frames out in
+//! parts of at least 64 frames (`rayon::join`): idle workers take parts with buffers of
+//! their own, a busy pool does every part on the calling worker. Each frame's values do
+//! not depend on which part it was in, and the tuning estimates do not depend on the
+//! order of their candidates, so the results are the same to the bit.
+//!
 //! Memory beyond the signal and the outputs (44 f32 a frame): the mel power (512 bytes a
 //! frame), contrast peaks and valleys (112 bytes a frame), the piptrack candidates (8
 //! bytes each, a few dozen a frame) and the optional spectrogram cache; about 21 MB for a
@@ -37,9 +43,10 @@
 //! 30 s of audio (some 1700x real time), about 10x less than the librosa calls above
 //! (see `tests/timing_stft.rs`).
 
-use crate::chroma::{ChromaBankCache, N_CHROMA};
+use crate::chroma::{ChromaBank, ChromaBankCache, N_CHROMA};
 use crate::error::{check_finite, Result};
 use crate::frames::Frames;
+use crate::in_shared_pool;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use crate::spectral::{
@@ -48,10 +55,19 @@ use crate::spectral::{
 };
 use crate::stft::{Stft, StftScratch, HOP_LENGTH, N_FFT};
 use crate::tuning::{PiptrackParams, PitchTracker, TuningAccumulator};
+use std::sync::Mutex;
 
 /// Default size of the spectrogram cache, in frames: 4096 frames (95 s at 22050 Hz) of
 /// 1025 f32 values, 16.8 MB per worker.
 pub const DEFAULT_CACHED_FRAMES: usize = 4096;
+
+/// The fewest frames a part gets when a signal's frames are shared out to a rayon pool:
+/// 64 frames (1.5 s of audio) are about 0.7 ms of pass-1 work, far more than a task costs.
+const MIN_FRAMES_PER_PART: usize = 64;
+
+/// Frames of chroma_stft per call of the chroma bank when pass 2 recomputes the power
+/// spectra ([`ChromaBank::apply_frames`] gives the same values for any grouping).
+const CHROMA_BATCH: usize = 4;
 
 /// Everything the branch needs that does not depend on the signal: FFT plan, window, mel
 /// bank, DCT, spectral tables and the chroma banks per tuning. Built once, shared by all
@@ -66,11 +82,23 @@ pub struct StftBranchPlan {
     pitch: PitchTracker,
     chroma: ChromaBankCache,
     max_cached_frames: usize,
+    /// Buffers of the parts of a signal that ran on other workers, kept for later ones.
+    spare: Mutex<Vec<FrameScratch>>,
 }
 
 /// Per-thread buffers of the branch, reused from one signal to the next.
 #[derive(Debug)]
 pub struct StftBranchScratch {
+    frames: FrameScratch,
+    mel: Frames,
+    peaks: Vec<f64>,
+    valleys: Vec<f64>,
+    power_cache: Vec<f32>,
+}
+
+/// The buffers of one run of frames: one worker's share of a signal, or all of it.
+#[derive(Debug)]
+struct FrameScratch {
     stft: StftScratch,
     mag: Vec<f32>,
     power: Vec<f32>,
@@ -78,10 +106,131 @@ pub struct StftBranchScratch {
     rolloff: RolloffBatch,
     tuning_power: TuningAccumulator,
     tuning_magnitude: TuningAccumulator,
-    mel: Frames,
-    peaks: Vec<f64>,
-    valleys: Vec<f64>,
-    power_cache: Vec<f32>,
+    /// Pass 2 without the cache: the power spectra of [`CHROMA_BATCH`] frames.
+    power_batch: Vec<f32>,
+}
+
+/// What pass 1 gives besides what stays in the scratch (mel power, contrast peaks and
+/// valleys, the power spectrogram cache), for [`StftBranchPlan::finish`].
+#[derive(Debug)]
+pub(crate) struct FirstPass {
+    n_frames: usize,
+    rms: Frames,
+    centroid: Frames,
+    bandwidth: Frames,
+    rolloff: Frames,
+    zcr: Frames,
+    /// `librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=12)`: what the CQT needs.
+    pub(crate) tuning_cqt: f64,
+    tuning_chroma_stft: f64,
+}
+
+/// A run of consecutive frames and the parts of the outputs that belong to them, which
+/// can be cut in two at a frame.
+trait FrameRun: Send + Sized {
+    fn n_frames(&self) -> usize;
+    fn split_at(self, frames: usize) -> (Self, Self);
+}
+
+/// Pass 1's outputs for frames `first..first + n_frames` (each slice holds exactly
+/// those frames; `power` is empty without the spectrogram cache).
+struct FirstPassRun<'a> {
+    first: usize,
+    n_frames: usize,
+    mel: &'a mut [f32],
+    peaks: &'a mut [f64],
+    valleys: &'a mut [f64],
+    rms: &'a mut [f32],
+    centroid: &'a mut [f32],
+    bandwidth: &'a mut [f32],
+    rolloff: &'a mut [f32],
+    power: &'a mut [f32],
+}
+
+/// `s` cut after `frames` frames of `width` values each.
+fn cut<T>(s: &mut [T], frames: usize, width: usize) -> (&mut [T], &mut [T]) {
+    s.split_at_mut((frames * width).min(s.len()))
+}
+
+impl FrameRun for FirstPassRun<'_> {
+    fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+
+    fn split_at(self, k: usize) -> (Self, Self) {
+        let n_mels = self.mel.len() / self.n_frames.max(1);
+        let n_bins = self.power.len() / self.n_frames.max(1);
+        let (mel, mel_r) = cut(self.mel, k, n_mels);
+        let (peaks, peaks_r) = cut(self.peaks, k, N_CONTRAST);
+        let (valleys, valleys_r) = cut(self.valleys, k, N_CONTRAST);
+        let (rms, rms_r) = cut(self.rms, k, 1);
+        let (centroid, centroid_r) = cut(self.centroid, k, 1);
+        let (bandwidth, bandwidth_r) = cut(self.bandwidth, k, 1);
+        let (rolloff, rolloff_r) = cut(self.rolloff, k, 1);
+        let (power, power_r) = cut(self.power, k, n_bins);
+        (
+            FirstPassRun {
+                first: self.first,
+                n_frames: k,
+                mel,
+                peaks,
+                valleys,
+                rms,
+                centroid,
+                bandwidth,
+                rolloff,
+                power,
+            },
+            FirstPassRun {
+                first: self.first + k,
+                n_frames: self.n_frames - k,
+                mel: mel_r,
+                peaks: peaks_r,
+                valleys: valleys_r,
+                rms: rms_r,
+                centroid: centroid_r,
+                bandwidth: bandwidth_r,
+                rolloff: rolloff_r,
+                power: power_r,
+            },
+        )
+    }
+}
+
+/// Pass 2's chroma for frames `first..first + n_frames`, from the cached power
+/// spectrogram of those frames (`power`, empty without the cache).
+struct ChromaRun<'a> {
+    first: usize,
+    n_frames: usize,
+    chroma: &'a mut [f32],
+    power: &'a [f32],
+}
+
+impl FrameRun for ChromaRun<'_> {
+    fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+
+    fn split_at(self, k: usize) -> (Self, Self) {
+        let n_chroma = self.chroma.len() / self.n_frames.max(1);
+        let n_bins = self.power.len() / self.n_frames.max(1);
+        let (chroma, chroma_r) = cut(self.chroma, k, n_chroma);
+        let (power, power_r) = self.power.split_at((k * n_bins).min(self.power.len()));
+        (
+            ChromaRun {
+                first: self.first,
+                n_frames: k,
+                chroma,
+                power,
+            },
+            ChromaRun {
+                first: self.first + k,
+                n_frames: self.n_frames - k,
+                chroma: chroma_r,
+                power: power_r,
+            },
+        )
+    }
 }
 
 /// The per-frame matrices of the STFT branch (`n_rows x n_frames`, frame-major), named as
@@ -151,6 +300,7 @@ impl StftBranchPlan {
             pitch: PitchTracker::new(sr, N_FFT, PiptrackParams::default())?,
             chroma: ChromaBankCache::new(sr, N_FFT, N_CHROMA)?,
             max_cached_frames: DEFAULT_CACHED_FRAMES,
+            spare: Mutex::new(Vec::new()),
         })
     }
 
@@ -179,15 +329,8 @@ impl StftBranchPlan {
 
     /// Buffers for one worker thread.
     pub fn make_scratch(&self) -> StftBranchScratch {
-        let n_bins = self.stft.n_bins();
         StftBranchScratch {
-            stft: self.stft.make_scratch(),
-            mag: vec![0.0; n_bins],
-            power: vec![0.0; n_bins],
-            spectral: self.spectral.make_scratch(),
-            rolloff: RolloffBatch::new(&self.spectral),
-            tuning_power: TuningAccumulator::new(),
-            tuning_magnitude: TuningAccumulator::new(),
+            frames: self.frame_scratch(),
             mel: Frames::default(),
             peaks: Vec::new(),
             valleys: Vec::new(),
@@ -195,11 +338,41 @@ impl StftBranchPlan {
         }
     }
 
+    fn frame_scratch(&self) -> FrameScratch {
+        let n_bins = self.stft.n_bins();
+        FrameScratch {
+            stft: self.stft.make_scratch(),
+            mag: vec![0.0; n_bins],
+            power: vec![0.0; n_bins],
+            spectral: self.spectral.make_scratch(),
+            rolloff: RolloffBatch::new(&self.spectral),
+            tuning_power: TuningAccumulator::new(),
+            tuning_magnitude: TuningAccumulator::new(),
+            power_batch: vec![0.0; CHROMA_BATCH * n_bins],
+        }
+    }
+
     /// All features of the branch for the mono signal `y` (any length, even empty: that
     /// gives one frame of silence).
     ///
+    /// Called on a worker of a rayon pool with more than one thread, the frames are
+    /// shared out in parts by `rayon::join`, so idle workers take some (a busy pool does
+    /// them all here, as one part). The values are the same either way.
+    ///
     /// Fails with [`crate::Error::NonFiniteSample`] if `y` holds NaN or infinity.
     pub fn compute(&self, y: &[f32], scratch: &mut StftBranchScratch) -> Result<StftFeatures> {
+        let first = self.first_pass(y, scratch)?;
+        self.finish(y, first, scratch)
+    }
+
+    /// Pass 1 (see the module documentation) and the zero-crossing rate; what only
+    /// needs the whole of pass 1 (the tunings, MFCC, contrast, chroma) is left to
+    /// [`finish`](Self::finish), so the CQT, which needs the tuning, can run beside it.
+    pub(crate) fn first_pass(
+        &self,
+        y: &[f32],
+        scratch: &mut StftBranchScratch,
+    ) -> Result<FirstPass> {
         check_finite(y)?;
         let n_frames = self.stft.n_frames(y.len());
         let n_bins = self.stft.n_bins();
@@ -207,8 +380,8 @@ impl StftBranchPlan {
         s.mel.reshape(self.mel.n_mels(), n_frames);
         s.peaks.resize(N_CONTRAST * n_frames, 0.0);
         s.valleys.resize(N_CONTRAST * n_frames, 0.0);
-        s.tuning_power.clear();
-        s.tuning_magnitude.clear();
+        s.frames.tuning_power.clear();
+        s.frames.tuning_magnitude.clear();
         let cache = n_frames <= self.max_cached_frames;
         // Every cached frame is written in pass 1 before pass 2 reads it: resizing (not
         // clearing) keeps the buffer's old contents and so skips zero-filling megabytes.
@@ -221,63 +394,207 @@ impl StftBranchPlan {
         let mut rolloff = Frames::zeros(1, n_frames);
         let zcr = zero_crossing_rate(y, N_FFT, HOP_LENGTH);
 
-        // Pass 1.
-        for t in 0..n_frames {
-            self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
-            // stft**2 in f32, as librosa squares it (piptrack compares these values),
-            // straight into the cache when there is one.
-            let power = if cache {
-                &mut s.power_cache[t * n_bins..(t + 1) * n_bins]
-            } else {
-                &mut s.power[..]
-            };
-            for (p, &m) in power.iter_mut().zip(&s.mag) {
-                *p = m * m;
-            }
-            self.mel.apply_f32(power, s.mel.frame_mut(t));
-            let f = self.spectral.frame_without_rolloff(&s.mag, &mut s.spectral);
-            rms.data[t] = f.rms;
-            centroid.data[t] = f.centroid as f32;
-            bandwidth.data[t] = f.bandwidth as f32;
-            s.rolloff.push(&self.spectral, t, &s.mag, &mut rolloff.data);
-            s.peaks[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
-            s.valleys[t * N_CONTRAST..(t + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
-            self.pitch.push_frame(power, &mut s.tuning_power);
-            self.pitch.push_frame(&s.mag, &mut s.tuning_magnitude);
-        }
-        s.rolloff.finish(&self.spectral, &mut rolloff.data);
-        let tuning_chroma_stft = s.tuning_power.estimate();
-        let tuning_cqt = s.tuning_magnitude.estimate();
+        let run = FirstPassRun {
+            first: 0,
+            n_frames,
+            mel: &mut s.mel.data,
+            peaks: &mut s.peaks,
+            valleys: &mut s.valleys,
+            rms: &mut rms.data,
+            centroid: &mut centroid.data,
+            bandwidth: &mut bandwidth.data,
+            rolloff: &mut rolloff.data,
+            power: &mut s.power_cache,
+        };
+        self.run_frames(run, &mut s.frames, &|run, fs| {
+            self.first_pass_frames(y, run, fs)
+        })?;
+        Ok(FirstPass {
+            n_frames,
+            rms,
+            centroid,
+            bandwidth,
+            rolloff,
+            zcr,
+            tuning_cqt: s.frames.tuning_magnitude.estimate(),
+            tuning_chroma_stft: s.frames.tuning_power.estimate(),
+        })
+    }
+
+    /// The rest of the branch after [`first_pass`](Self::first_pass) on the same `y`
+    /// and `scratch`: MFCC, contrast, and pass 2 (chroma_stft).
+    pub(crate) fn finish(
+        &self,
+        y: &[f32],
+        first: FirstPass,
+        scratch: &mut StftBranchScratch,
+    ) -> Result<StftFeatures> {
+        let s = scratch;
+        let n_frames = first.n_frames;
         let mfcc = mfcc_from_mel_power(&mut s.mel, &self.dct)?;
         let spectral_contrast = contrast_from_peaks_valleys(&s.peaks, &s.valleys);
 
         // Pass 2.
-        let bank = self.chroma.get(tuning_chroma_stft)?;
+        let bank = self.chroma.get(first.tuning_chroma_stft)?;
         let mut chroma_stft = Frames::zeros(bank.n_chroma(), n_frames);
-        if cache {
-            bank.apply_frames(&s.power_cache, &mut chroma_stft.data);
-        } else {
-            for t in 0..n_frames {
-                self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
-                for (p, &m) in s.power.iter_mut().zip(&s.mag) {
-                    *p = m * m;
-                }
-                bank.apply_frames(&s.power, chroma_stft.frame_mut(t));
-            }
-        }
+        let run = ChromaRun {
+            first: 0,
+            n_frames,
+            chroma: &mut chroma_stft.data,
+            power: &s.power_cache,
+        };
+        self.run_frames(run, &mut s.frames, &|run, fs| {
+            self.chroma_frames(y, &bank, run, fs)
+        })?;
 
         Ok(StftFeatures {
             chroma_stft,
             mfcc,
-            rms,
-            spectral_bandwidth: bandwidth,
-            spectral_centroid: centroid,
+            rms: first.rms,
+            spectral_bandwidth: first.bandwidth,
+            spectral_centroid: first.centroid,
             spectral_contrast,
-            spectral_rolloff: rolloff,
-            zcr,
-            tuning_cqt,
-            tuning_chroma_stft,
+            spectral_rolloff: first.rolloff,
+            zcr: first.zcr,
+            tuning_cqt: first.tuning_cqt,
+            tuning_chroma_stft: first.tuning_chroma_stft,
         })
+    }
+
+    /// Pass 1 on one run of frames: each frame's |STFT| and from it the mel power, the
+    /// spectral features and the piptrack candidates (into `s`'s accumulators).
+    fn first_pass_frames(
+        &self,
+        y: &[f32],
+        run: FirstPassRun<'_>,
+        s: &mut FrameScratch,
+    ) -> Result<()> {
+        let n_bins = self.stft.n_bins();
+        let n_mels = self.mel.n_mels();
+        let FirstPassRun {
+            first,
+            n_frames,
+            mel,
+            peaks,
+            valleys,
+            rms,
+            centroid,
+            bandwidth,
+            rolloff,
+            power: cache,
+        } = run;
+        for i in 0..n_frames {
+            self.stft
+                .magnitude_frame(y, first + i, &mut s.stft, &mut s.mag)?;
+            // stft**2 in f32, as librosa squares it (piptrack compares these values),
+            // straight into the cache when there is one.
+            let power = if cache.is_empty() {
+                &mut s.power[..]
+            } else {
+                &mut cache[i * n_bins..(i + 1) * n_bins]
+            };
+            for (p, &m) in power.iter_mut().zip(&s.mag) {
+                *p = m * m;
+            }
+            self.mel
+                .apply_f32(power, &mut mel[i * n_mels..(i + 1) * n_mels]);
+            let f = self.spectral.frame_without_rolloff(&s.mag, &mut s.spectral);
+            rms[i] = f.rms;
+            centroid[i] = f.centroid as f32;
+            bandwidth[i] = f.bandwidth as f32;
+            s.rolloff.push(&self.spectral, i, &s.mag, rolloff);
+            peaks[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
+            valleys[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
+            self.pitch.push_frame(power, &mut s.tuning_power);
+            self.pitch.push_frame(&s.mag, &mut s.tuning_magnitude);
+        }
+        s.rolloff.finish(&self.spectral, rolloff);
+        Ok(())
+    }
+
+    /// Pass 2 on one run of frames: the chroma bank applied to each frame's power
+    /// spectrum, from the cache or recomputed by the FFT.
+    fn chroma_frames(
+        &self,
+        y: &[f32],
+        bank: &ChromaBank,
+        run: ChromaRun<'_>,
+        s: &mut FrameScratch,
+    ) -> Result<()> {
+        if !run.power.is_empty() {
+            bank.apply_frames(run.power, run.chroma);
+            return Ok(());
+        }
+        // Four frames a call: the bank's vectorised path takes them four at a time.
+        let (n_bins, n_chroma) = (self.stft.n_bins(), bank.n_chroma());
+        for (b, chroma) in run.chroma.chunks_mut(CHROMA_BATCH * n_chroma).enumerate() {
+            let n = chroma.len() / n_chroma;
+            for (j, power) in s.power_batch.chunks_exact_mut(n_bins).take(n).enumerate() {
+                let t = run.first + b * CHROMA_BATCH + j;
+                self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
+                for (p, &m) in power.iter_mut().zip(&s.mag) {
+                    *p = m * m;
+                }
+            }
+            bank.apply_frames(&s.power_batch[..n * n_bins], chroma);
+        }
+        Ok(())
+    }
+
+    /// `work` on all of `run` with `scratch`, or, on a worker of a shared rayon pool,
+    /// on parts of it that idle workers can take; the piptrack candidates of parts done
+    /// with other buffers are then collected into `scratch`.
+    fn run_frames<R: FrameRun>(
+        &self,
+        run: R,
+        scratch: &mut FrameScratch,
+        work: &(dyn Fn(R, &mut FrameScratch) -> Result<()> + Sync),
+    ) -> Result<()> {
+        if !in_shared_pool() {
+            return work(run, scratch);
+        }
+        for mut other in self.share_frames(run, scratch, work)? {
+            scratch.tuning_power.append(&mut other.tuning_power);
+            scratch.tuning_magnitude.append(&mut other.tuning_magnitude);
+            if let Ok(mut spare) = self.spare.lock() {
+                spare.push(other);
+            }
+        }
+        Ok(())
+    }
+
+    /// `work` on `run`: whole, or in halves by `rayon::join` down to
+    /// [`MIN_FRAMES_PER_PART`] frames. Whichever half starts first takes `scratch`; the
+    /// other, when it runs on another worker (or on this one while the first waits inside
+    /// a nested join), takes spare buffers. Returns the spare buffers used.
+    fn share_frames<R: FrameRun>(
+        &self,
+        run: R,
+        scratch: &mut FrameScratch,
+        work: &(dyn Fn(R, &mut FrameScratch) -> Result<()> + Sync),
+    ) -> Result<Vec<FrameScratch>> {
+        let n = run.n_frames();
+        if n < 2 * MIN_FRAMES_PER_PART {
+            work(run, scratch)?;
+            return Ok(Vec::new());
+        }
+        let (left, right) = run.split_at(n / 2);
+        let mine = Mutex::new(scratch);
+        let half = |run: R| match mine.try_lock() {
+            Ok(mut scratch) => self.share_frames(run, &mut scratch, work),
+            Err(_) => {
+                let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
+                let mut other = spare.unwrap_or_else(|| self.frame_scratch());
+                let mut used = self.share_frames(run, &mut other, work)?;
+                used.push(other);
+                Ok(used)
+            }
+        };
+        let (left, right) = rayon::join(|| half(left), || half(right));
+        // The first part's error first, as one worker would meet them.
+        let mut used = left?;
+        used.extend(right?);
+        Ok(used)
     }
 }
 
@@ -308,6 +625,26 @@ mod tests {
         let a = cached.compute(&y, &mut cached.make_scratch()).unwrap();
         let b = streamed.compute(&y, &mut streamed.make_scratch()).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn frames_shared_out_in_a_pool_give_the_values_of_one_worker() {
+        // 20 s: 862 frames, shared out in parts of 64 to 107 frames.
+        let y = noise(20 * 22050, 3);
+        for cached_frames in [DEFAULT_CACHED_FRAMES, 0] {
+            let plan = StftBranchPlan::new(22050.0)
+                .unwrap()
+                .with_spectrogram_cache(cached_frames);
+            let alone = plan.compute(&y, &mut plan.make_scratch()).unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            let pooled = pool.install(|| plan.compute(&y, &mut plan.make_scratch()).unwrap());
+            assert_eq!(pooled, alone, "cache of {cached_frames} frames");
+            // Some parts ran on the other worker, whose buffers are now kept for later.
+            assert!(!plan.spare.lock().unwrap().is_empty());
+        }
     }
 
     #[test]

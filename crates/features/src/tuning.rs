@@ -271,6 +271,12 @@ impl TuningAccumulator {
         self.candidates.clear();
     }
 
+    /// Moves every candidate of `other` into this one (the estimate does not depend on
+    /// the order candidates came in: frames may be pushed in any order, in parts).
+    pub fn append(&mut self, other: &mut TuningAccumulator) {
+        self.candidates.append(&mut other.candidates);
+    }
+
     /// Number of candidates so far.
     pub fn len(&self) -> usize {
         self.candidates.len()
