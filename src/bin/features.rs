@@ -44,8 +44,8 @@ struct Args {
     #[arg(long, value_name = "SECONDS", requires = "segment")]
     segment_hop: Option<f64>,
 
-    /// Parallel workers (default: all cores); idle ones help with the windows of files in
-    /// progress.
+    /// Parallel workers (default: all cores); idle ones help with files in progress (their
+    /// windows, frames, and STFT and CQT branches).
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 

@@ -41,15 +41,16 @@
 //! Performance: a [`CqtPlan`] is built once and shared by threads; it builds each
 //! tuning's bases at most once (one lazily filled slot per 0.01 step of tuning). A
 //! [`CqtScratch`] per worker holds every per-frame buffer. The basis rows are short (~13
-//! coefficients), so four frames go through them together, one per SIMD lane. Only the
-//! current octave's signal and the next one are alive at once.
+//! coefficients), so four frames go through them together, one per SIMD lane. The octave
+//! signals are all made before the first octave's response (their schedule does not
+//! depend on the tuning at the FMA settings, so the feature plan makes them while the
+//! tuning is being estimated); together they hold about as many samples as `y`.
 
 use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
-use std::borrow::Cow;
 use std::f64::consts::PI;
 use std::sync::{Arc, OnceLock};
 
@@ -103,6 +104,18 @@ struct TunedCqt {
     octaves: Vec<Octave>,
     /// `1 / sqrt(length)` per bin, lengths at the rate after early downsampling.
     bin_scale: Vec<f64>,
+}
+
+/// The signal each octave of a CQT reads: `y` itself for the top octaves, then `y`
+/// downsampled (by libsoxr, as librosa does) as the hop halves.
+#[derive(Debug)]
+pub(crate) struct OctaveSignals {
+    /// The schedule they were made for ([`TunedCqt::schedule`]).
+    schedule: (usize, Vec<bool>),
+    /// Each downsampling's output, in order.
+    downsampled: Vec<Vec<f32>>,
+    /// Per octave: 0 for `y`, `k` for `downsampled[k - 1]`.
+    index: Vec<usize>,
 }
 
 /// One octave's part of the transform.
@@ -275,29 +288,41 @@ impl CqtPlan {
         scratch: &mut CqtScratch,
         out: &mut Frames,
     ) -> Result<()> {
+        self.process_prepared(y, None, tuning, scratch, out)
+    }
+
+    /// The signal each octave reads (`y`, downsampled as the octaves go down) for the
+    /// octave schedule of tuning 0, which is that of nearly every tuning: the part of
+    /// [`process`](Self::process) that does not need the tuning, so it can run while the
+    /// tuning is being estimated.
+    pub(crate) fn prepare(&self, y: &[f32]) -> Result<OctaveSignals> {
+        self.tuned(0.0)?.signals(y)
+    }
+
+    /// [`process`](Self::process), with the octave signals of [`prepare`](Self::prepare)
+    /// on the same `y` where they are given and their schedule is the tuning's.
+    pub(crate) fn process_prepared(
+        &self,
+        y: &[f32],
+        prepared: Option<OctaveSignals>,
+        tuning: f64,
+        scratch: &mut CqtScratch,
+        out: &mut Frames,
+    ) -> Result<()> {
         check_finite(y)?;
         let tuned = self.tuned(tuning)?;
-        let n_bins = self.params.n_bins;
-        let n_frames = tuned.n_frames(y.len());
-        out.reshape(n_bins, n_frames);
-
-        let mut signal: Cow<'_, [f32]> = Cow::Borrowed(y);
-        if tuned.early_factor > 1 {
-            if y.len() < tuned.early_factor {
-                return Err(Error::InputTooShort {
-                    n_samples: y.len(),
-                    min_samples: tuned.early_factor,
-                });
-            }
-            signal = Cow::Owned(resample(y, tuned.early_factor as f64, 1.0, true)?);
-        }
-        let last = tuned.octaves.len().saturating_sub(1);
-        for (i, octave) in tuned.octaves.iter().enumerate() {
-            octave_response(octave, &signal, &tuned.bin_scale, scratch, out)?;
-            // librosa also downsamples after the last octave; nothing reads that signal.
-            if octave.downsample_after && i < last {
-                signal = Cow::Owned(resample(&signal, 2.0, 1.0, true)?);
-            }
+        let signals = match prepared {
+            Some(s) if s.schedule == tuned.schedule() => s,
+            _ => tuned.signals(y)?,
+        };
+        out.reshape(self.params.n_bins, tuned.n_frames(y.len()));
+        for (octave, &k) in tuned.octaves.iter().zip(&signals.index) {
+            let signal = if k == 0 {
+                y
+            } else {
+                &signals.downsampled[k - 1]
+            };
+            octave_response(octave, signal, &tuned.bin_scale, scratch, out)?;
         }
         Ok(())
     }
@@ -490,6 +515,48 @@ impl TunedCqt {
             early_factor,
             octaves,
             bin_scale,
+        })
+    }
+
+    /// What decides the octave signals: the early downsampling factor and, for each
+    /// octave but the last, whether the signal is halved after it.
+    fn schedule(&self) -> (usize, Vec<bool>) {
+        let n = self.octaves.len().saturating_sub(1);
+        let halve = self.octaves[..n].iter().map(|o| o.downsample_after);
+        (self.early_factor, halve.collect())
+    }
+
+    /// The signal of each octave of `y`.
+    ///
+    /// Errors: input shorter than the early downsampling factor (only possible when
+    /// early downsampling applies).
+    fn signals(&self, y: &[f32]) -> Result<OctaveSignals> {
+        let mut downsampled: Vec<Vec<f32>> = Vec::new();
+        if self.early_factor > 1 {
+            if y.len() < self.early_factor {
+                return Err(Error::InputTooShort {
+                    n_samples: y.len(),
+                    min_samples: self.early_factor,
+                });
+            }
+            downsampled.push(resample(y, self.early_factor as f64, 1.0, true)?);
+        }
+        let schedule = self.schedule();
+        let mut index = Vec::with_capacity(self.octaves.len());
+        for &halve in schedule.1.iter().chain([&false]) {
+            let k = downsampled.len();
+            index.push(k);
+            // librosa also downsamples after the last octave; nothing reads that signal.
+            if halve {
+                let signal = if k == 0 { y } else { &downsampled[k - 1] };
+                let half = resample(signal, 2.0, 1.0, true)?;
+                downsampled.push(half);
+            }
+        }
+        Ok(OctaveSignals {
+            schedule,
+            downsampled,
+            index,
         })
     }
 
@@ -877,6 +944,49 @@ mod tests {
             (cutoff - 4_122.064_078_905_25).abs() < 1e-6,
             "cutoff {cutoff}"
         );
+    }
+
+    #[test]
+    fn the_octave_signals_need_no_tuning_at_the_fma_settings() {
+        // So the feature plan can make them while the tuning is being estimated.
+        let plan = default_plan();
+        let at_zero = plan.tuned(0.0).unwrap().schedule();
+        assert_eq!(at_zero, (1, vec![true; 6]));
+        for k in 0..N_TUNING_SLOTS {
+            let tuned = plan.tuned(tuning_of_slot(k)).unwrap();
+            assert_eq!(tuned.schedule(), at_zero, "tuning {}", tuning_of_slot(k));
+        }
+    }
+
+    #[test]
+    fn prepared_signals_give_the_same_cqt_and_others_are_redone() {
+        let y: Vec<f32> = sine(220.0, 40_000, 22050.0)
+            .iter()
+            .zip(sine(1234.5, 40_000, 22050.0))
+            .map(|(a, b)| a + 0.3 * b)
+            .collect();
+        let plan = default_plan();
+        let direct = plan.cqt(&y, 0.12).unwrap();
+        let mut out = Frames::default();
+        let prepared = plan.prepare(&y).unwrap();
+        plan.process_prepared(&y, Some(prepared), 0.12, &mut plan.scratch(), &mut out)
+            .unwrap();
+        assert_eq!(out, direct);
+        // Signals prepared for another schedule (hop 1000 halves only three times; 44.1
+        // kHz downsamples early) are not used.
+        for (sr, hop) in [(22050.0, 1000), (44100.0, 512)] {
+            let other = CqtPlan::new(CqtParams {
+                sr,
+                hop_length: hop,
+                ..CqtParams::default()
+            })
+            .unwrap();
+            let prepared = other.prepare(&y).unwrap();
+            assert_ne!(prepared.schedule, plan.tuned(0.12).unwrap().schedule());
+            plan.process_prepared(&y, Some(prepared), 0.12, &mut plan.scratch(), &mut out)
+                .unwrap();
+            assert_eq!(out, direct, "prepared at {sr} Hz, hop {hop}");
+        }
     }
 
     #[test]
