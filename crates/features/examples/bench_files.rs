@@ -1,8 +1,13 @@
 //! Per-file timing of our side of `just bench-compare`: decoding alone, features alone
-//! and both end to end, on the calling thread: one file uses one core (its STFT and CQT
-//! branches run one after the other).
+//! and both end to end, on the calling thread: by default one file uses one core (its
+//! STFT and CQT branches run one after the other).
 //!
-//! `bench_files [--repeat R] FILE...` prints one JSON object on stdout:
+//! With `--threads N` (N > 1) everything runs on one worker of an N-thread rayon pool, as
+//! `features --jobs N` runs a single file: the other workers take parts of each file
+//! (its frames, its STFT and CQT branches), so the times are one file's latency on N
+//! cores.
+//!
+//! `bench_files [--repeat R] [--threads N] FILE...` prints one JSON object on stdout:
 //! `{"files": [{"path", "duration_s", "decode_s", "symphonia_decode_s", "features_s",
 //! "end_to_end_s", "cpu_features_s"}, ...], "peak_rss_mb", "repeat", "threads"}`, each
 //! time the median of R runs (default 5) after one warm-up run of the first file:
@@ -28,6 +33,7 @@ use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let mut repeat = 5usize;
+    let mut threads = 1usize;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -39,17 +45,38 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             },
+            "--threads" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(t) if t > 0 => threads = t,
+                _ => {
+                    eprintln!("bench_files: --threads needs a positive integer");
+                    return ExitCode::from(2);
+                }
+            },
             "-h" | "--help" => {
-                eprintln!("usage: bench_files [--repeat R] FILE...");
+                eprintln!("usage: bench_files [--repeat R] [--threads N] FILE...");
                 return ExitCode::SUCCESS;
             }
             _ => files.push(PathBuf::from(a)),
         }
     }
     if files.is_empty() {
-        eprintln!("usage: bench_files [--repeat R] FILE...");
+        eprintln!("usage: bench_files [--repeat R] [--threads N] FILE...");
         return ExitCode::from(2);
     }
+    if threads == 1 {
+        return run(&files, repeat, threads);
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| run(&files, repeat, threads)),
+        Err(e) => {
+            eprintln!("bench_files: cannot start {threads} threads: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The timings of `files`, on the calling thread.
+fn run(files: &[PathBuf], repeat: usize, threads: usize) -> ExitCode {
     let extractor = match Extractor::new(ExtractOptions::default()) {
         Ok(e) => e,
         Err(e) => {
@@ -59,7 +86,7 @@ fn main() -> ExitCode {
     };
     let mut scratch = extractor.scratch();
     // Warm-up: page cache, the tuning's CQT and chroma banks, allocator arenas.
-    for f in &files {
+    for f in files {
         if extractor.extract_file(f, &mut scratch).is_ok() {
             break;
         }
@@ -67,7 +94,7 @@ fn main() -> ExitCode {
 
     let mut rows = Vec::new();
     let mut failed = false;
-    for f in &files {
+    for f in files {
         match time_file(&extractor, &mut scratch, f, repeat) {
             Ok(row) => rows.push(row),
             Err(e) => {
@@ -80,7 +107,7 @@ fn main() -> ExitCode {
         "{{\"files\": [{}], \"peak_rss_mb\": {:.1}, \"repeat\": {repeat}, \"threads\": {}}}",
         rows.join(", "),
         peak_rss_mb(),
-        rayon::current_num_threads()
+        threads
     );
     if failed {
         ExitCode::FAILURE
