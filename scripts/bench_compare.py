@@ -12,7 +12,8 @@ as Markdown tables and in a JSON file (default bench-out/bench-compare.json):
    soxr HQ + the 518 values) and decode + features end to end; the ratio librosa/ours of
    each; our end-to-end time over symphonia's decode-only time (the floor the feature
    issue measures against) and over our own decode-only time; peak RSS of each timing
-   process.
+   process. With N > 1 workers, ours also on one worker of an N-thread pool (bench_files
+   --threads N): one clip's latency when the idle workers take parts of it.
 2. Throughput over the whole folder: ours with 1 and N workers (the `features` binary),
    librosa with N processes; files per second, times real time, peak RSS of the largest
    process.
@@ -264,6 +265,14 @@ def per_clip(args, timed):
     # Each timing process reports its own VmHWM at the end; the polled value is the fallback.
     r["peak_rss_mb"] = {"ours": ours.get("peak_rss_mb") or ours_rss, "librosa": lib.get("peak_rss_mb") or lib_rss}
     r["files"] = {"ours": ours["files"], "librosa": lib["files"]}
+    if args.jobs > 1:
+        log(f"per clip: ours on {len(timed)} files (x{args.repeat}, {args.jobs} threads for each)")
+        _, _, out = run_child([ours_bin, "--repeat", args.repeat, "--threads", args.jobs, *timed])
+        pooled = json.loads(out)["files"]
+        r["ours_pooled"] = {"threads": args.jobs}
+        for stage in ("features_s", "end_to_end_s"):
+            o = float(np.median([f[stage] for f in pooled]))
+            r["ours_pooled"][stage] = {"ours": o, "one_thread_over_pooled": r[stage]["ours"] / o}
     return r
 
 
@@ -321,6 +330,12 @@ def long_file(args, files, tmp):
     duration = sf.info(path).duration
     log("long file: ours, 1 worker")
     wall_o, rss_o, _ = run_child([Path(args.bin) / "features", "--quiet", "--jobs", 1, folder, tmp / "long_ours.csv"])
+    # The whole song as one row on N workers: its frames and branches are shared out.
+    whole = {"1": {"wall_s": wall_o, "peak_rss_mb": rss_o}}
+    if args.jobs > 1:
+        log(f"long file: ours, {args.jobs} workers")
+        wall_n, rss_n, _ = run_child([Path(args.bin) / "features", "--quiet", "--jobs", args.jobs, folder, tmp / "long_ours_n.csv"])
+        whole[str(args.jobs)] = {"wall_s": wall_n, "peak_rss_mb": rss_n}
     # One song cut into 5-s windows (as `classify` and `features --segment` do): its
     # windows are shared out to every worker.
     windowed = {}
@@ -335,6 +350,7 @@ def long_file(args, files, tmp):
         "sample_rate": sr,
         "ours": {"wall_s": wall_o, "peak_rss_mb": rss_o},
         "librosa": {"wall_s": wall_l, "peak_rss_mb": rss_l},
+        "ours_whole": whole,
         "ours_5s_windows": windowed,
     }
 
@@ -453,6 +469,13 @@ def print_report(r):
     rss = pc["peak_rss_mb"]
     print(f"| peak RSS of the timing process | {rss['librosa']:.0f} MB | {rss['ours']:.0f} MB | {rss['librosa'] / rss['ours']:.1f}x | ours < 1/2 of librosa's |")
     print(f"\nOur features alone, CPU time (all threads): {ms(pc['ours_features_cpu_s'])} median.")
+    if "ours_pooled" in pc:
+        p = pc["ours_pooled"]
+        print(f"\nOne clip with {p['threads']} workers (`bench_files --threads {p['threads']}`: the idle workers take parts of it):\n")
+        print("| stage | ours, 1 thread | ours, pooled | 1 thread / pooled |")
+        print("|---|---:|---:|---:|")
+        for k in ("features_s", "end_to_end_s"):
+            print(f"| {STAGES[k]} | {ms(pc[k]['ours'])} | {ms(p[k]['ours'])} | {p[k]['one_thread_over_pooled']:.2f}x |")
 
     t = r["throughput"]
     print(f"\n### Whole folder ({r['n_files']} files, {t['audio_s'] / 60:.1f} min of audio)\n")
@@ -473,6 +496,15 @@ def print_report(r):
         for side in ("librosa", "ours"):
             print(f"| {side} | {lf_[side]['wall_s']:.1f} s | {lf_[side]['peak_rss_mb']:.0f} MB |")
         print("\nTargets: ours < 250 MB for a 10-minute song, and < 1/2 of librosa's.")
+        whole = lf_.get("ours_whole", {})
+        if len(whole) > 1:
+            print("\nOurs, the whole song as one row, whose frames and STFT and CQT branches are shared out to the workers:\n")
+            print("| workers | wall | peak RSS |")
+            print("|---:|---:|---:|")
+            for jobs, m in sorted(whole.items(), key=lambda kv: int(kv[0])):
+                print(f"| {jobs} | {m['wall_s']:.2f} s | {m['peak_rss_mb']:.0f} MB |")
+            n = max(whole, key=int)
+            print(f"\nThe whole song on {n} workers over 1: {whole['1']['wall_s'] / whole[n]['wall_s']:.2f}x.")
         w = lf_.get("ours_5s_windows", {})
         if w:
             print("\nThe same song cut into 5-s windows (`features --segment 5`), whose windows are shared out to the workers:\n")
