@@ -452,6 +452,18 @@ def dev(x):
     return "inf" if x is None else f"{x:.2g}" if x < 0.01 else f"{x:.3f}"
 
 
+def print_workers(runs, what):
+    """A table of runs by worker count ({"1": {"wall_s", "peak_rss_mb"}, ...}) and the
+    speed-up of the most workers over one."""
+    print("\n| workers | wall | peak RSS |")
+    print("|---:|---:|---:|")
+    for jobs, m in sorted(runs.items(), key=lambda kv: int(kv[0])):
+        print(f"| {jobs} | {m['wall_s']:.2f} s | {m['peak_rss_mb']:.0f} MB |")
+    n = max(runs, key=int)
+    if n != "1":
+        print(f"\n{what} on {n} workers over 1: {runs['1']['wall_s'] / runs[n]['wall_s']:.2f}x.")
+
+
 def print_report(r):
     m, v = r["machine"], r["versions"]
     print(f"## musicgenre vs librosa {v['librosa']} ({m['date']}; {m['cpu']}, {m['cores']} cores; {m['platform']})")
@@ -498,23 +510,12 @@ def print_report(r):
         print("\nTargets: ours < 250 MB for a 10-minute song, and < 1/2 of librosa's.")
         whole = lf_.get("ours_whole", {})
         if len(whole) > 1:
-            print("\nOurs, the whole song as one row, whose frames and STFT and CQT branches are shared out to the workers:\n")
-            print("| workers | wall | peak RSS |")
-            print("|---:|---:|---:|")
-            for jobs, m in sorted(whole.items(), key=lambda kv: int(kv[0])):
-                print(f"| {jobs} | {m['wall_s']:.2f} s | {m['peak_rss_mb']:.0f} MB |")
-            n = max(whole, key=int)
-            print(f"\nThe whole song on {n} workers over 1: {whole['1']['wall_s'] / whole[n]['wall_s']:.2f}x.")
-        w = lf_.get("ours_5s_windows", {})
-        if w:
-            print("\nThe same song cut into 5-s windows (`features --segment 5`), whose windows are shared out to the workers:\n")
-            print("| workers | wall | peak RSS |")
-            print("|---:|---:|---:|")
-            for jobs, m in sorted(w.items(), key=lambda kv: int(kv[0])):
-                print(f"| {jobs} | {m['wall_s']:.2f} s | {m['peak_rss_mb']:.0f} MB |")
-            n = max(w, key=int)
-            if n != "1":
-                print(f"\nOne song on {n} workers over 1: {w['1']['wall_s'] / w[n]['wall_s']:.2f}x.")
+            print("\nOurs, the whole song as one row, whose frames and STFT and CQT branches are shared out to the workers:")
+            print_workers(whole, "The whole song")
+        windowed = lf_.get("ours_5s_windows", {})
+        if windowed:
+            print("\nThe same song cut into 5-s windows (`features --segment 5`), whose windows are shared out to the workers:")
+            print_workers(windowed, "One song")
 
     for name, p in r["parity"].items():
         print(f"\n### Parity, {name} ({p['files']} files)\n")
