@@ -12,8 +12,8 @@ use crate::decode::{load, load_from_memory, AudioInfo, LoadOptions};
 use crate::error::{Error, Result};
 use crate::layout::N_FEATURES;
 use crate::plan::{FeaturePlan, Scratch, SAMPLE_RATE};
+use crate::share::{in_shared_pool, join_halves, Spares};
 use std::path::Path;
-use std::sync::Mutex;
 
 /// Window length and hop, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,9 +109,9 @@ pub struct Settings {
 pub struct Extractor {
     plan: FeaturePlan,
     options: ExtractOptions,
-    /// Buffers of the window tasks of [`extract_samples`](Self::extract_samples), kept
-    /// for the next file (fresh ones cost page faults on every file).
-    spare: Mutex<Vec<Scratch>>,
+    /// Buffers of the window tasks of [`extract_samples`](Self::extract_samples) that
+    /// ran on other workers, kept for the next file.
+    spare: Spares<Scratch>,
 }
 
 impl Extractor {
@@ -120,7 +120,7 @@ impl Extractor {
         Ok(Extractor {
             plan: FeaturePlan::new()?,
             options,
-            spare: Mutex::new(Vec::new()),
+            spare: Spares::new(),
         })
     }
 
@@ -177,19 +177,6 @@ impl Extractor {
         })
     }
 
-    /// Spare buffers for a window task, or new ones.
-    fn borrow_scratch(&self) -> Scratch {
-        let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
-        spare.unwrap_or_else(|| self.plan.scratch())
-    }
-
-    /// Keeps `scratch` for a later window task (dropped if the lock is poisoned).
-    fn return_scratch(&self, scratch: Scratch) {
-        if let Ok(mut spare) = self.spare.lock() {
-            spare.push(scratch);
-        }
-    }
-
     /// The features of each window of a mono signal at 22050 Hz.
     ///
     /// Called on a thread of a rayon pool with more than one thread, the windows are
@@ -203,7 +190,7 @@ impl Extractor {
             Some(s) => s.windows(y.len(), SAMPLE_RATE),
             None => vec![(0, y.len())],
         };
-        if spans.len() < 2 || !crate::in_shared_pool() {
+        if spans.len() < 2 || !in_shared_pool() {
             return spans
                 .into_iter()
                 .map(|span| self.window(y, span, scratch))
@@ -226,21 +213,14 @@ impl Extractor {
                 .map(|&span| self.window(y, span, scratch))
                 .collect();
         }
-        let (left, right) = spans.split_at(spans.len() / 2);
-        // Whichever half starts first takes `scratch`. The other half, when it runs on
-        // another worker, or on this one while the first waits inside a nested join,
-        // borrows spare buffers instead.
-        let mine = Mutex::new(scratch);
-        let half = |spans: &[(usize, usize)]| match mine.try_lock() {
-            Ok(mut scratch) => self.split_windows(y, spans, &mut scratch),
-            Err(_) => {
-                let mut scratch = self.borrow_scratch();
-                let windows = self.split_windows(y, spans, &mut scratch);
-                self.return_scratch(scratch);
-                windows
-            }
-        };
-        let (mut windows, right) = rayon::join(|| half(left), || half(right));
+        let lend = || self.spare.take(|| self.plan.scratch());
+        let ((mut windows, right), lent) = join_halves(
+            spans.split_at(spans.len() / 2),
+            scratch,
+            &lend,
+            &|spans, scratch| self.split_windows(y, spans, scratch),
+        );
+        self.spare.keep(lent);
         windows.extend(right);
         windows
     }
@@ -352,7 +332,7 @@ mod tests {
             assert_eq!(windows, alone);
         }
         // Some windows ran on other workers, with buffers now kept for later.
-        assert!(!ex.spare.lock().unwrap().is_empty());
+        assert!(ex.spare.len() > 0);
 
         // A window that fails fails the signal, with the window's error.
         let mut bad = y.clone();

@@ -17,6 +17,7 @@ pub mod mel;
 pub mod mfcc;
 pub mod plan;
 pub mod resample;
+mod share;
 pub mod spectral;
 pub mod stats;
 pub mod stft;
@@ -30,9 +31,3 @@ pub use extract::{ExtractOptions, Extractor, FileFeatures, Segments, Settings, W
 pub use frames::Frames;
 pub use layout::{feature_names, LAYOUT_VERSION, N_FEATURES};
 pub use plan::{FeaturePlan, Scratch, SAMPLE_RATE};
-
-/// Whether the calling thread is a worker of a rayon pool that has others, which can
-/// take parts of its work (a signal's windows, frames, or its STFT and CQT branches).
-pub(crate) fn in_shared_pool() -> bool {
-    rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1
-}

@@ -88,7 +88,7 @@ impl FeaturePlan {
         // estimated, then the CQT while this worker finishes the STFT branch. Elsewhere
         // all runs here, one after the other. The STFT branch's error comes first either
         // way.
-        let shared = crate::in_shared_pool();
+        let shared = crate::share::in_shared_pool();
         let (first, prepared) = if shared {
             let (first, prepared) = rayon::join(
                 || self.stft.first_pass(y, stft_scratch),

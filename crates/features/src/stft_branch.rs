@@ -46,16 +46,15 @@
 use crate::chroma::{ChromaBank, ChromaBankCache, N_CHROMA};
 use crate::error::{check_finite, Result};
 use crate::frames::Frames;
-use crate::in_shared_pool;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
+use crate::share::{in_shared_pool, join_halves, Spares};
 use crate::spectral::{
     contrast_from_peaks_valleys, zero_crossing_rate, RolloffBatch, SpectralPlan, SpectralScratch,
     N_CONTRAST,
 };
 use crate::stft::{Stft, StftScratch, HOP_LENGTH, N_FFT};
 use crate::tuning::{PiptrackParams, PitchTracker, TuningAccumulator};
-use std::sync::Mutex;
 
 /// Default size of the spectrogram cache, in frames: 4096 frames (95 s at 22050 Hz) of
 /// 1025 f32 values, 16.8 MB per worker.
@@ -83,7 +82,7 @@ pub struct StftBranchPlan {
     chroma: ChromaBankCache,
     max_cached_frames: usize,
     /// Buffers of the parts of a signal that ran on other workers, kept for later ones.
-    spare: Mutex<Vec<FrameScratch>>,
+    spare: Spares<FrameScratch>,
 }
 
 /// Per-thread buffers of the branch, reused from one signal to the next.
@@ -300,7 +299,7 @@ impl StftBranchPlan {
             pitch: PitchTracker::new(sr, N_FFT, PiptrackParams::default())?,
             chroma: ChromaBankCache::new(sr, N_FFT, N_CHROMA)?,
             max_cached_frames: DEFAULT_CACHED_FRAMES,
-            spare: Mutex::new(Vec::new()),
+            spare: Spares::new(),
         })
     }
 
@@ -553,13 +552,12 @@ impl StftBranchPlan {
         if !in_shared_pool() {
             return work(run, scratch);
         }
-        for mut other in self.share_frames(run, scratch, work)? {
+        let mut lent = self.share_frames(run, scratch, work)?;
+        for other in &mut lent {
             scratch.tuning_power.append(&mut other.tuning_power);
             scratch.tuning_magnitude.append(&mut other.tuning_magnitude);
-            if let Ok(mut spare) = self.spare.lock() {
-                spare.push(other);
-            }
         }
+        self.spare.keep(lent);
         Ok(())
     }
 
@@ -578,23 +576,15 @@ impl StftBranchPlan {
             work(run, scratch)?;
             return Ok(Vec::new());
         }
-        let (left, right) = run.split_at(n / 2);
-        let mine = Mutex::new(scratch);
-        let half = |run: R| match mine.try_lock() {
-            Ok(mut scratch) => self.share_frames(run, &mut scratch, work),
-            Err(_) => {
-                let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
-                let mut other = spare.unwrap_or_else(|| self.frame_scratch());
-                let mut used = self.share_frames(run, &mut other, work)?;
-                used.push(other);
-                Ok(used)
-            }
-        };
-        let (left, right) = rayon::join(|| half(left), || half(right));
+        let lend = || self.spare.take(|| self.frame_scratch());
+        let ((left, right), mut lent) =
+            join_halves(run.split_at(n / 2), scratch, &lend, &|run, scratch| {
+                self.share_frames(run, scratch, work)
+            });
         // The first part's error first, as one worker would meet them.
-        let mut used = left?;
-        used.extend(right?);
-        Ok(used)
+        lent.extend(left?);
+        lent.extend(right?);
+        Ok(lent)
     }
 }
 
@@ -643,7 +633,7 @@ mod tests {
             let pooled = pool.install(|| plan.compute(&y, &mut plan.make_scratch()).unwrap());
             assert_eq!(pooled, alone, "cache of {cached_frames} frames");
             // Some parts ran on the other worker, whose buffers are now kept for later.
-            assert!(!plan.spare.lock().unwrap().is_empty());
+            assert!(plan.spare.len() > 0);
         }
     }
 
