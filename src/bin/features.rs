@@ -45,7 +45,7 @@ struct Args {
     segment_hop: Option<f64>,
 
     /// Parallel workers (default: all cores); idle ones help with files in progress (their
-    /// windows, frames, and STFT and CQT branches).
+    /// windows, and the frames of their STFT and CQT branches).
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 

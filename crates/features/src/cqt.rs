@@ -44,11 +44,15 @@
 //! coefficients), so four frames go through them together, one per SIMD lane. The octave
 //! signals are all made before the first octave's response (their schedule does not
 //! depend on the tuning at the FMA settings, so the feature plan makes them while the
-//! tuning is being estimated); together they hold about as many samples as `y`.
+//! tuning is being estimated); together they hold about as many samples as `y`. On a
+//! worker of a rayon pool with other threads, the frames are cut in parts of at least
+//! 64 that idle workers can take ([`crate::share`]); each frame is transformed on its
+//! own, so the values do not depend on the cut.
 
 use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
+use crate::share::{in_shared_pool, join_halves, Spares};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::f64::consts::PI;
@@ -66,6 +70,10 @@ const SPARSITY: f64 = 0.01;
 /// Number of cached tunings: `-0.5 + k * 0.01` for `k` in `0..100`, the values
 /// `librosa.estimate_tuning` returns (`np.linspace(-0.5, 0.5, 100, endpoint=False)`).
 const N_TUNING_SLOTS: usize = 100;
+
+/// The fewest frames a part gets when a signal's frames are shared out to a rayon pool:
+/// 64 frames are about 0.2 ms of CQT work, far more than a task costs.
+const MIN_FRAMES_PER_PART: usize = 64;
 
 /// The parameters of `librosa.cqt` that the plan fixes. Defaults are the FMA feature
 /// settings: `sr=22050, hop_length=512, fmin=C1, n_bins=84, bins_per_octave=12`.
@@ -164,6 +172,8 @@ impl Octave {
 pub struct CqtPlan {
     params: CqtParams,
     slots: Box<[TuningSlot]>,
+    /// Buffers of the parts of a signal's frames that ran on other workers.
+    spare: Spares<CqtScratch>,
 }
 
 /// One tuning's bases once built, or why they could not be (kept as text: errors are
@@ -250,7 +260,11 @@ impl CqtPlan {
         // The cutoff grows with the tuning: the highest cached tuning bounds them all.
         TunedCqt::build(&params, tuning_of_slot(N_TUNING_SLOTS - 1))?;
         let slots = (0..N_TUNING_SLOTS).map(|_| OnceLock::new()).collect();
-        Ok(CqtPlan { params, slots })
+        Ok(CqtPlan {
+            params,
+            slots,
+            spare: Spares::new(),
+        })
     }
 
     /// The parameters this plan computes with.
@@ -316,15 +330,49 @@ impl CqtPlan {
             _ => tuned.signals(y)?,
         };
         out.reshape(self.params.n_bins, tuned.n_frames(y.len()));
-        for (octave, &k) in tuned.octaves.iter().zip(&signals.index) {
-            let signal = if k == 0 {
-                y
-            } else {
-                &signals.downsampled[k - 1]
-            };
-            octave_response(octave, signal, &tuned.bin_scale, scratch, out)?;
+        let job = Responses {
+            tuned: &tuned,
+            y,
+            signals: &signals,
+            n_bins: self.params.n_bins,
+        };
+        if in_shared_pool() {
+            let lent = self.share_frames(&job, 0, &mut out.data, scratch)?;
+            self.spare.keep(lent);
+            Ok(())
+        } else {
+            job.run(0, &mut out.data, scratch)
         }
-        Ok(())
+    }
+
+    /// The CQT of frames `first..` into `out` (whole frames): all here, or in halves by
+    /// `rayon::join` down to [`MIN_FRAMES_PER_PART`] frames, which idle workers can
+    /// take with spare buffers. Returns the spare buffers used. The frames' values do
+    /// not depend on the cut: each frame is transformed on its own.
+    fn share_frames(
+        &self,
+        job: &Responses<'_>,
+        first: usize,
+        out: &mut [f32],
+        scratch: &mut CqtScratch,
+    ) -> Result<Vec<CqtScratch>> {
+        let n = out.len() / job.n_bins;
+        if n < 2 * MIN_FRAMES_PER_PART {
+            job.run(first, out, scratch)?;
+            return Ok(Vec::new());
+        }
+        let (a, b) = out.split_at_mut(n / 2 * job.n_bins);
+        let lend = || self.spare.take(|| self.scratch());
+        let ((left, right), mut lent) = join_halves(
+            ((first, a), (first + n / 2, b)),
+            scratch,
+            &lend,
+            &|(first, out), scratch| self.share_frames(job, first, out, scratch),
+        );
+        // The first part's error first, as one worker would meet them.
+        lent.extend(left?);
+        lent.extend(right?);
+        Ok(lent)
     }
 
     /// [`process`](Self::process) into a new matrix, with a new scratch.
@@ -666,6 +714,37 @@ fn sparse_support(row: &[Complex<f64>]) -> Vec<usize> {
     (0..mags.len()).filter(|&j| mags[j] >= threshold).collect()
 }
 
+/// One signal's CQT, once its octave signals are made: what each part of its frames needs.
+struct Responses<'a> {
+    tuned: &'a TunedCqt,
+    y: &'a [f32],
+    signals: &'a OctaveSignals,
+    n_bins: usize,
+}
+
+impl Responses<'_> {
+    /// Every octave's rows of frames `first..` into `out` (whole frames).
+    fn run(&self, first: usize, out: &mut [f32], scratch: &mut CqtScratch) -> Result<()> {
+        for (octave, &k) in self.tuned.octaves.iter().zip(&self.signals.index) {
+            let signal = if k == 0 {
+                self.y
+            } else {
+                &self.signals.downsampled[k - 1]
+            };
+            octave_response(
+                octave,
+                signal,
+                &self.tuned.bin_scale,
+                first,
+                self.n_bins,
+                scratch,
+                out,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// One octave's rows of the CQT magnitude: frame `t` is samples
 /// `t * hop - n_fft / 2 .. t * hop + n_fft / 2` of `signal` (zeros outside), real-FFT'd,
 /// multiplied by the sparse basis; `|response| / sqrt(length)` goes to `out`.
@@ -673,8 +752,10 @@ fn octave_response(
     octave: &Octave,
     signal: &[f32],
     bin_scale: &[f64],
+    first: usize,
+    n_bins: usize,
     scratch: &mut CqtScratch,
-    out: &mut Frames,
+    out: &mut [f32],
 ) -> Result<()> {
     let n_fft = octave.n_fft;
     let scratch_len = octave.half_fft.get_inplace_scratch_len();
@@ -686,12 +767,12 @@ fn octave_response(
     let fft_scratch = &mut scratch.fft_scratch[..scratch_len];
     let power = &mut scratch.power[..octave.n_rows * LANES];
     let half = (n_fft / 2) as isize;
-    let n_bins = out.n_rows;
+    let n_frames = out.len() / n_bins;
     let scale = &bin_scale[octave.bin_lo..octave.bin_lo + octave.n_rows];
-    for t0 in (0..out.n_frames).step_by(LANES) {
-        let lanes = LANES.min(out.n_frames - t0);
+    for t0 in (0..n_frames).step_by(LANES) {
+        let lanes = LANES.min(n_frames - t0);
         for f in 0..lanes {
-            let start = ((t0 + f) * octave.hop) as isize - half;
+            let start = ((first + t0 + f) * octave.hop) as isize - half;
             pack_frame(signal, start, frame, packed);
             octave.half_fft.process_with_scratch(packed, fft_scratch);
             unpack_bins(packed, &octave.bins, &octave.twiddle, f, spec_re, spec_im);
@@ -699,8 +780,8 @@ fn octave_response(
         rows_power(octave, spec_re, spec_im, power);
         for f in 0..lanes {
             let t = t0 + f;
-            let dst = &mut out.data
-                [t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
+            let dst =
+                &mut out[t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
             // sqrt of the squared norm rather than hypot: no overflow is possible here,
             // and glibc's hypot costs as much as the rest of the frame.
             for (r, (d, s)) in dst.iter_mut().zip(scale).enumerate() {
@@ -888,6 +969,35 @@ mod tests {
         assert_eq!(slot_of_tuning(-0.1), Some(40));
         assert_eq!(slot_of_tuning(0.5), None);
         assert_eq!(slot_of_tuning(0.013), None);
+    }
+
+    #[test]
+    fn frames_shared_out_in_a_pool_give_the_values_of_one_worker() {
+        // 20 s: 862 frames, shared out in parts of 64 to 107 frames, whose first frames
+        // fall anywhere in the groups of LANES frames that one worker would make.
+        let mut state = 77u64;
+        let y: Vec<f32> = sine(261.6, 20 * 22050, 22050.0)
+            .into_iter()
+            .map(|x| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                0.5 * x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1
+            })
+            .collect();
+        let plan = default_plan();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for tuning in [0.0, -0.37] {
+            let alone = plan.cqt(&y, tuning).unwrap();
+            assert_eq!(alone.n_frames, 862);
+            let pooled = pool.install(|| plan.cqt(&y, tuning)).unwrap();
+            assert_eq!(pooled, alone, "tuning {tuning}");
+        }
+        // Some parts ran on the other worker, whose buffers are now kept for later.
+        assert!(plan.spare.len() > 0);
     }
 
     #[test]
@@ -1161,7 +1271,8 @@ mod tests {
         let o = &t.octaves[2];
         let n_frames = stft_frames(signal.len(), o.n_fft, o.hop);
         let mut out = Frames::zeros(84, n_frames);
-        octave_response(o, &signal, &t.bin_scale, &mut plan.scratch(), &mut out).unwrap();
+        let mut scratch = plan.scratch();
+        octave_response(o, &signal, &t.bin_scale, 0, 84, &mut scratch, &mut out.data).unwrap();
         let slow = octave_response_slow(
             o,
             &signal,

@@ -11,8 +11,9 @@
 //! On a worker of a rayon pool with other threads (as `features` runs files), one signal
 //! uses the idle workers: the STFT branch's frames are shared out
 //! ([`crate::stft_branch`]), the CQT's downsampled octave signals are made while the
-//! tuning is being estimated, and the CQT runs while the STFT branch finishes. A busy
-//! pool does it all on the calling worker; the values are the same either way.
+//! tuning is being estimated, and the CQT, whose frames are shared out too
+//! ([`crate::cqt`]), runs while the STFT branch finishes. A busy pool does it all on the
+//! calling worker; the values are the same either way.
 //!
 //! Where librosa's statistics are undefined (skew and kurtosis of a constant row, e.g.
 //! in digital silence) the value is 0, so every output is finite.
@@ -85,9 +86,9 @@ impl FeaturePlan {
         } = scratch;
         // In a shared pool, idle workers can take parts of the STFT branch's frames, the
         // CQT's downsampled signals (which need no tuning) while the tuning is being
-        // estimated, then the CQT while this worker finishes the STFT branch. Elsewhere
-        // all runs here, one after the other. The STFT branch's error comes first either
-        // way.
+        // estimated, then parts of the CQT's frames while this worker finishes the STFT
+        // branch. Elsewhere all runs here, one after the other. The STFT branch's error
+        // comes first either way.
         let shared = crate::share::in_shared_pool();
         let (first, prepared) = if shared {
             let (first, prepared) = rayon::join(
