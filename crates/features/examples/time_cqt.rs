@@ -6,20 +6,13 @@
 //! Prints the best and the median of RUNS runs (default 20) of the CQT, of the chroma
 //! family from it, and of both.
 
+mod common;
+
+use common::clip;
 use musicgenre_features::chroma_cqt::cqt_chroma_features;
 use musicgenre_features::cqt::{CqtParams, CqtPlan};
 use musicgenre_features::Frames;
-use std::path::Path;
 use std::time::Instant;
-
-fn clip(name: &str) -> Vec<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}.wav"));
-    let mut reader = hound::WavReader::open(&path).expect("fixture clip");
-    reader
-        .samples::<i16>()
-        .map(|s| s.expect("sample") as f32 / 32768.0)
-        .collect()
-}
 
 fn summary(mut secs: Vec<f64>) -> String {
     secs.sort_by(f64::total_cmp);

@@ -8,22 +8,15 @@
 //! one |STFT| pass alone; then the CPU time and the peak RSS of the branch on the same
 //! audio looped to 10 minutes. The criterion benches (`just bench`) time each kernel.
 
+mod common;
+
+use common::clip;
 use musicgenre_features::stft::Stft;
 use musicgenre_features::stft_branch::StftBranchPlan;
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Instant;
 
 const SR: f64 = 22050.0;
-
-fn clip(name: &str) -> Vec<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}.wav"));
-    let mut reader = hound::WavReader::open(&path).expect("fixture clip");
-    reader
-        .samples::<i16>()
-        .map(|s| s.expect("sample") as f32 / 32768.0)
-        .collect()
-}
 
 /// The three clips looped to `seconds` of audio.
 fn looped(seconds: usize) -> Vec<f32> {
