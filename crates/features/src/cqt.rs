@@ -72,7 +72,7 @@ const SPARSITY: f64 = 0.01;
 const N_TUNING_SLOTS: usize = 100;
 
 /// The fewest frames a part gets when a signal's frames are shared out to a rayon pool:
-/// 64 frames are about 0.2 ms of CQT work, far more than a task costs.
+/// 64 frames are about 0.1 ms of CQT work, far more than a task costs.
 const MIN_FRAMES_PER_PART: usize = 64;
 
 /// The parameters of `librosa.cqt` that the plan fixes. Defaults are the FMA feature
