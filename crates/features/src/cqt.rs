@@ -46,13 +46,13 @@
 //! depend on the tuning at the FMA settings, so the feature plan makes them while the
 //! tuning is being estimated); together they hold about as many samples as `y`. On a
 //! worker of a rayon pool with other threads, the frames are cut in parts of at least
-//! 64 that idle workers can take ([`crate::share`]); each frame is transformed on its
+//! 64 that idle workers can take (`share.rs`); each frame is transformed on its
 //! own, so the values do not depend on the cut.
 
 use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
-use crate::share::{in_shared_pool, join_halves, Spares};
+use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::f64::consts::PI;
@@ -334,45 +334,23 @@ impl CqtPlan {
             tuned: &tuned,
             y,
             signals: &signals,
+        };
+        let run = CqtFrames {
+            first: 0,
             n_bins: self.params.n_bins,
+            out: &mut out.data,
         };
         if in_shared_pool() {
-            let lent = self.share_frames(&job, 0, &mut out.data, scratch)?;
+            // Idle workers take parts of the frames: each frame is transformed on its own,
+            // so the values do not depend on the cut.
+            let lend = || self.spare.take(|| self.scratch());
+            let work = |run: CqtFrames<'_>, scratch: &mut CqtScratch| job.run(run, scratch);
+            let lent = share_frames(run, MIN_FRAMES_PER_PART, scratch, &lend, &work)?;
             self.spare.keep(lent);
             Ok(())
         } else {
-            job.run(0, &mut out.data, scratch)
+            job.run(run, scratch)
         }
-    }
-
-    /// The CQT of frames `first..` into `out` (whole frames): all here, or in halves by
-    /// `rayon::join` down to [`MIN_FRAMES_PER_PART`] frames, which idle workers can
-    /// take with spare buffers. Returns the spare buffers used. The frames' values do
-    /// not depend on the cut: each frame is transformed on its own.
-    fn share_frames(
-        &self,
-        job: &Responses<'_>,
-        first: usize,
-        out: &mut [f32],
-        scratch: &mut CqtScratch,
-    ) -> Result<Vec<CqtScratch>> {
-        let n = out.len() / job.n_bins;
-        if n < 2 * MIN_FRAMES_PER_PART {
-            job.run(first, out, scratch)?;
-            return Ok(Vec::new());
-        }
-        let (a, b) = out.split_at_mut(n / 2 * job.n_bins);
-        let lend = || self.spare.take(|| self.scratch());
-        let ((left, right), mut lent) = join_halves(
-            ((first, a), (first + n / 2, b)),
-            scratch,
-            &lend,
-            &|(first, out), scratch| self.share_frames(job, first, out, scratch),
-        );
-        // The first part's error first, as one worker would meet them.
-        lent.extend(left?);
-        lent.extend(right?);
-        Ok(lent)
     }
 
     /// [`process`](Self::process) into a new matrix, with a new scratch.
@@ -719,12 +697,40 @@ struct Responses<'a> {
     tuned: &'a TunedCqt,
     y: &'a [f32],
     signals: &'a OctaveSignals,
+}
+
+/// The CQT's frames `first..`: `out` holds whole frames of `n_bins` values.
+struct CqtFrames<'a> {
+    first: usize,
     n_bins: usize,
+    out: &'a mut [f32],
+}
+
+impl FrameRun for CqtFrames<'_> {
+    fn n_frames(&self) -> usize {
+        self.out.len() / self.n_bins
+    }
+
+    fn split_at(self, k: usize) -> (Self, Self) {
+        let (out, rest) = self.out.split_at_mut((k * self.n_bins).min(self.out.len()));
+        (
+            CqtFrames {
+                first: self.first,
+                n_bins: self.n_bins,
+                out,
+            },
+            CqtFrames {
+                first: self.first + k,
+                n_bins: self.n_bins,
+                out: rest,
+            },
+        )
+    }
 }
 
 impl Responses<'_> {
-    /// Every octave's rows of frames `first..` into `out` (whole frames).
-    fn run(&self, first: usize, out: &mut [f32], scratch: &mut CqtScratch) -> Result<()> {
+    /// Every octave's rows of the frames of `run`.
+    fn run(&self, run: CqtFrames<'_>, scratch: &mut CqtScratch) -> Result<()> {
         for (octave, &k) in self.tuned.octaves.iter().zip(&self.signals.index) {
             let signal = if k == 0 {
                 self.y
@@ -735,10 +741,10 @@ impl Responses<'_> {
                 octave,
                 signal,
                 &self.tuned.bin_scale,
-                first,
-                self.n_bins,
+                run.first,
+                run.n_bins,
                 scratch,
-                out,
+                run.out,
             )?;
         }
         Ok(())

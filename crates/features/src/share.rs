@@ -6,6 +6,7 @@
 //! worker takes needs buffers of its own: it takes spare ones that the plan keeps for
 //! later signals ([`Spares`]), or makes them when none is left.
 
+use crate::error::Result;
 use std::sync::Mutex;
 
 /// Whether the calling thread is a worker of a rayon pool that has others, which can
@@ -66,6 +67,37 @@ pub(crate) fn join_halves<P: Send, S: Send, T: Send>(
     };
     let ((a, lent_a), (b, lent_b)) = rayon::join(|| half(halves.0), || half(halves.1));
     ((a, b), lent_a.into_iter().chain(lent_b).collect())
+}
+
+/// A run of consecutive frames and the parts of the outputs that belong to them, which
+/// can be cut in two at a frame.
+pub(crate) trait FrameRun: Send + Sized {
+    fn n_frames(&self) -> usize;
+    fn split_at(self, frames: usize) -> (Self, Self);
+}
+
+/// `work` on `run`: whole, or in halves by [`join_halves`] down to `min_frames` frames a
+/// part. Returns the buffers lent to parts that ran elsewhere; of two failing parts, the
+/// first one's error, as one worker would meet them.
+pub(crate) fn share_frames<R: FrameRun, S: Send>(
+    run: R,
+    min_frames: usize,
+    scratch: &mut S,
+    lend: &(dyn Fn() -> S + Sync),
+    work: &(dyn Fn(R, &mut S) -> Result<()> + Sync),
+) -> Result<Vec<S>> {
+    let n = run.n_frames();
+    if n < 2 * min_frames {
+        work(run, scratch)?;
+        return Ok(Vec::new());
+    }
+    let ((left, right), mut lent) =
+        join_halves(run.split_at(n / 2), scratch, lend, &|run, scratch| {
+            share_frames(run, min_frames, scratch, lend, work)
+        });
+    lent.extend(left?);
+    lent.extend(right?);
+    Ok(lent)
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ use crate::error::{check_finite, Result};
 use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
-use crate::share::{in_shared_pool, join_halves, Spares};
+use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
 use crate::spectral::{
     contrast_from_peaks_valleys, zero_crossing_rate, RolloffBatch, SpectralPlan, SpectralScratch,
     N_CONTRAST,
@@ -122,13 +122,6 @@ pub(crate) struct FirstPass {
     /// `librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=12)`: what the CQT needs.
     pub(crate) tuning_cqt: f64,
     tuning_chroma_stft: f64,
-}
-
-/// A run of consecutive frames and the parts of the outputs that belong to them, which
-/// can be cut in two at a frame.
-trait FrameRun: Send + Sized {
-    fn n_frames(&self) -> usize;
-    fn split_at(self, frames: usize) -> (Self, Self);
 }
 
 /// Pass 1's outputs for frames `first..first + n_frames` (each slice holds exactly
@@ -552,39 +545,14 @@ impl StftBranchPlan {
         if !in_shared_pool() {
             return work(run, scratch);
         }
-        let mut lent = self.share_frames(run, scratch, work)?;
+        let lend = || self.spare.take(|| self.frame_scratch());
+        let mut lent = share_frames(run, MIN_FRAMES_PER_PART, scratch, &lend, work)?;
         for other in &mut lent {
             scratch.tuning_power.append(&mut other.tuning_power);
             scratch.tuning_magnitude.append(&mut other.tuning_magnitude);
         }
         self.spare.keep(lent);
         Ok(())
-    }
-
-    /// `work` on `run`: whole, or in halves by `rayon::join` down to
-    /// [`MIN_FRAMES_PER_PART`] frames. Whichever half starts first takes `scratch`; the
-    /// other, when it runs on another worker (or on this one while the first waits inside
-    /// a nested join), takes spare buffers. Returns the spare buffers used.
-    fn share_frames<R: FrameRun>(
-        &self,
-        run: R,
-        scratch: &mut FrameScratch,
-        work: &(dyn Fn(R, &mut FrameScratch) -> Result<()> + Sync),
-    ) -> Result<Vec<FrameScratch>> {
-        let n = run.n_frames();
-        if n < 2 * MIN_FRAMES_PER_PART {
-            work(run, scratch)?;
-            return Ok(Vec::new());
-        }
-        let lend = || self.spare.take(|| self.frame_scratch());
-        let ((left, right), mut lent) =
-            join_halves(run.split_at(n / 2), scratch, &lend, &|run, scratch| {
-                self.share_frames(run, scratch, work)
-            });
-        // The first part's error first, as one worker would meet them.
-        lent.extend(left?);
-        lent.extend(right?);
-        Ok(lent)
     }
 }
 
