@@ -25,10 +25,11 @@ build: setup
 test: setup
     cargo test --workspace --all-targets --locked
 
-# rustfmt check and clippy with warnings as errors, on every target.
+# rustfmt check, clippy and rustdoc with warnings as errors, on every target.
 lint: setup
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # Set up, build, and classify the bundled example clips with the bundled model.
 demo: build

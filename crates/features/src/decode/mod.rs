@@ -7,24 +7,25 @@
 //! `ceil(n * sr / sr_native)`.
 //!
 //! MP3 (and MP1/MP2) goes through libmpg123, the decoder libsndfile uses, built as
-//! librosa's copy is ([`mpg123`], [`Mp3Decoder`]): the samples are librosa's, bit for
-//! bit. Everything else, and MP3 where libmpg123 is not built (outside x86_64 Linux)
-//! or when [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
+//! librosa's copy is (`decode/mpg123.rs`, [`Mp3Decoder`]): the samples are librosa's,
+//! bit for bit. Everything else, and MP3 where libmpg123 is not built (outside x86_64
+//! Linux) or when [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
 //!
 //! symphonia probes every file (container, codec, tags) and decodes the others packet
 //! by packet: each packet is converted to f32 the way libsndfile converts (integers
 //! scaled by 1/2^(bits-1)); libmpg123 hands over float frames. Either way the audio is
-//! downmixed to mono at once ([`mix`]), cut to the `offset`/`duration` window and fed
-//! to a streaming libsoxr resampler ([`crate::resample::Resampler`]) whose output
-//! equals librosa's one-shot call. Neither the interleaved multichannel signal nor the
-//! native-rate mono signal is ever held whole: memory is the 22050-Hz output plus a few
-//! packets.
+//! downmixed to mono at once (`decode/mix.rs`), cut to the `offset`/`duration` window
+//! and fed to a streaming libsoxr resampler ([`crate::resample::Resampler`]) whose
+//! output equals librosa's one-shot call. Neither the interleaved multichannel signal
+//! nor the native-rate mono signal is ever held whole: memory is the 22050-Hz output
+//! plus a few packets.
 //!
 //! Gapless: libmpg123 and symphonia trim encoder delay and padding for MP3 (LAME/Xing
 //! tag), symphonia for Ogg Vorbis (granule positions); for AAC in MP4 we apply the
-//! track's edit list ([`mp4`]), as ffmpeg does. With symphonia, MP3 sample counts equal
-//! libsndfile's too, and MP3 frames whose bit reservoir is missing (the first frames of
-//! a clip cut from a longer file) decode to silence as in mpg123 ([`mp3`]).
+//! track's edit list (`decode/mp4.rs`), as ffmpeg does. With symphonia, MP3 sample
+//! counts equal libsndfile's too, and MP3 frames whose bit reservoir is missing (the
+//! first frames of a clip cut from a longer file) decode to silence as in mpg123
+//! (`decode/mp3.rs`).
 //!
 //! libmpg123 skips damaged frames itself (resync, as for librosa) and does not count
 //! them; if it gives up midway, the audio before is kept and marked truncated.
@@ -39,8 +40,9 @@
 //!   file is read a second time as a plain stream. Cut before any audio, or an MP4 cut
 //!   before its index (`moov`), it is an [`Error::Decode`];
 //! * a WAV whose RIFF size is smaller than its chunks (libsndfile reads it) is read a
-//!   second time with that size taken as unknown ([`riff`]), and a file whose leading
-//!   ID3v2 tag symphonia rejects is read a second time without it ([`id3`]);
+//!   second time with that size taken as unknown (`decode/riff.rs`), and a file whose
+//!   leading ID3v2 tag symphonia rejects is read a second time without it
+//!   (`decode/id3.rs`);
 //! * any other container error fails the file ([`Error::Decode`]); a chained Ogg
 //!   stream is read up to the end of its first logical stream;
 //! * a panic inside symphonia is caught and fails only that file
