@@ -1,18 +1,23 @@
-//! `classify FILE...`: prints the genre of each audio file.
+//! `classify FILE_OR_FOLDER...`: prints the genre of each audio file.
 
 use anyhow::Result;
 use clap::Parser;
-use musicgenre::inputs::describe_io;
+use musicgenre::inputs::{self, describe_io};
 use musicgenre::parallel::{self, Outcome};
+use musicgenre::progress::Progress;
 use musicgenre_cli::{self as cli, clock, percent};
 use musicgenre_features::{ExtractOptions, Extractor, FileFeatures, Segments};
 use musicgenre_model::{average_probabilities, Model};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 /// Print the genre of each audio file (MP3, FLAC, Ogg Vorbis, WAV, AIFF, M4A).
+///
+/// Folders are walked recursively in sorted order, as `features` walks them; files are
+/// printed in the order given, each as soon as it and the ones before it are done. With
+/// the output redirected, a progress bar is shown on stderr when it is a terminal.
 ///
 /// A song is cut into windows of the length the model was trained on; each window is
 /// classified and their probabilities averaged. Uses the bundled model (4 genres:
@@ -27,8 +32,8 @@ use std::sync::atomic::AtomicBool;
     about = "Print the genre of each audio file (bundled model, or --model DIR)"
 )]
 struct Args {
-    /// Audio files.
-    #[arg(required = true, value_name = "FILE")]
+    /// Audio files and/or folders (walked recursively).
+    #[arg(required = true, value_name = "FILE_OR_FOLDER")]
     files: Vec<PathBuf>,
 
     /// Model folder (from `train`); default: the bundled model.
@@ -91,21 +96,28 @@ fn run(args: &Args) -> Result<ExitCode> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let items = expand(&args.files);
     let stop = AtomicBool::new(false);
     let hook = musicgenre::test_hook::PanicHook::from_env();
     let stdout = std::io::stdout();
+    // A bar only where it cannot get mixed with the genres: output to a file or a pipe.
+    let progress = Progress::new(items.len() as u64, stdout.is_terminal());
     let mut failed = 0usize;
     parallel::ordered_map(
-        &args.files,
+        &items,
         jobs,
         &stop,
         || extractor.scratch(),
-        |path, scratch| {
-            hook.check(path);
-            analyse(&extractor, path, scratch)
+        |item, scratch| match item {
+            Item::File(path) => {
+                hook.check(path);
+                analyse(&extractor, path, scratch)
+            }
+            Item::Failed(_, message) => Err(message.clone()),
         },
         |i, outcome| -> Result<()> {
-            let path = &args.files[i];
+            progress.inc();
+            let path = items[i].path();
             let result = match outcome {
                 Outcome::Done(Ok(features)) => decide(&model, features),
                 Outcome::Done(Err(message)) => Err(message),
@@ -120,7 +132,7 @@ fn run(args: &Args) -> Result<ExitCode> {
                         let line = serde_json::json!({"path": path, "error": message});
                         writeln!(out, "{line}")
                     } else {
-                        eprintln!("classify: {}: {message}", path.display());
+                        progress.println(&format!("classify: {}: {message}", path.display()));
                         Ok(())
                     }
                 }
@@ -128,11 +140,49 @@ fn run(args: &Args) -> Result<ExitCode> {
             .or_else(ignore_broken_pipe)
         },
     )?;
+    progress.finish();
     Ok(if failed > 0 {
         ExitCode::from(cli::EXIT_SOME_FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One thing to print a line for: a file to classify, or something the folder walk
+/// could not list (an unreadable folder, a missing path, a folder without audio files).
+enum Item {
+    File(PathBuf),
+    Failed(PathBuf, String),
+}
+
+impl Item {
+    fn path(&self) -> &Path {
+        match self {
+            Item::File(path) | Item::Failed(path, _) => path,
+        }
+    }
+}
+
+/// The command line's files and folders, in the order given; each folder's audio files
+/// (walked as `features` walks them) and its walk errors in its place.
+fn expand(args: &[PathBuf]) -> Vec<Item> {
+    let mut items = Vec::new();
+    for arg in args {
+        if !arg.is_dir() {
+            items.push(Item::File(arg.clone()));
+            continue;
+        }
+        let (found, errors) = inputs::collect(std::slice::from_ref(arg));
+        if found.is_empty() && errors.is_empty() {
+            items.push(Item::Failed(
+                arg.clone(),
+                "no audio files in this folder".into(),
+            ));
+        }
+        items.extend(found.into_iter().map(|input| Item::File(input.path)));
+        items.extend(errors.into_iter().map(|e| Item::Failed(e.path, e.message)));
+    }
+    items
 }
 
 /// Features of one file, or the cause of its failure (without the path, which the
@@ -142,9 +192,6 @@ fn analyse(
     path: &Path,
     scratch: &mut musicgenre_features::Scratch,
 ) -> Result<FileFeatures, String> {
-    if path.is_dir() {
-        return Err("is a folder, not an audio file".into());
-    }
     if let Err(e) = std::fs::metadata(path) {
         return Err(describe_io(&e));
     }

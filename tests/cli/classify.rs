@@ -115,13 +115,88 @@ fn every_bad_input_is_one_line_and_the_others_are_classified() {
     assert!(cause("video_only.mp4").contains("no audio track"));
     assert!(cause("tone_opus.ogg").contains("unsupported codec Opus"));
     assert!(cause("does not exist.mp3").contains("no such file or directory"));
-    assert!(cause("x.wav").contains("is a folder"));
+    assert!(cause("x.wav").contains("no audio files in this folder"));
     #[cfg(unix)]
     assert!(
         cause("loop.mp3").to_lowercase().contains("symbolic links"),
         "{}",
         cause("loop.mp3")
     );
+}
+
+#[test]
+fn folders_are_walked_as_features_walks_them_in_command_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("library");
+    for sub in ["a", "b/c", "empty", "notes"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    write_mono(&root.join("a/one.wav"), 22050, &music(22050, 1.0, 1));
+    std::fs::copy(fixture("tone.flac"), root.join("b/c/two.FLAC")).unwrap();
+    std::fs::write(root.join("bad.mp3"), b"plain text\n".repeat(30)).unwrap();
+    std::fs::copy(fixture("tone.mp3"), root.join("z.mp3")).unwrap();
+    std::fs::write(root.join("notes/readme.txt"), b"not audio").unwrap();
+    let single = dir.path().join("single.wav");
+    write_mono(&single, 22050, &music(22050, 1.0, 2));
+
+    // A file, the folder, the folder without audio files, a file: in that order, the
+    // folder's audio files sorted by their path under it (`b/c/...` before `bad.mp3`).
+    let walked = run(
+        classify()
+            .arg("--json")
+            .arg(&single)
+            .arg(&root)
+            .arg(root.join("empty"))
+            .arg(&single),
+        LIMIT,
+    );
+    walked.assert_code(1);
+    assert_no_panic(&walked);
+    let lines: Vec<serde_json::Value> = walked
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let expected = [
+        (single.clone(), true),
+        (root.join("a/one.wav"), true),
+        (root.join("b/c/two.FLAC"), true),
+        (root.join("bad.mp3"), false),
+        (root.join("z.mp3"), true),
+        (root.join("empty"), false),
+        (single.clone(), true),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{}", walked.stdout);
+    for (line, (path, good)) in lines.iter().zip(&expected) {
+        assert_eq!(
+            line["path"],
+            path.display().to_string(),
+            "{}",
+            walked.stdout
+        );
+        assert_eq!(line["genre"].is_string(), *good, "{line}");
+        assert_eq!(line["error"].is_string(), !*good, "{line}");
+    }
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a recognised audio file"));
+    assert_eq!(lines[5]["error"], "no audio files in this folder");
+
+    // A folder of good files only: every one classified, exit 0; plain lines.
+    let run2 = run(classify().arg(root.join("a")).arg(root.join("b")), LIMIT);
+    run2.assert_code(0);
+    let shown: Vec<&str> = run2
+        .stdout
+        .lines()
+        .map(|l| l.split_once(": ").unwrap().0)
+        .collect();
+    let want = [root.join("a/one.wav"), root.join("b/c/two.FLAC")];
+    assert_eq!(
+        shown,
+        want.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>()
+    );
+    assert!(run2.stderr.is_empty(), "{}", run2.stderr);
 }
 
 #[test]
