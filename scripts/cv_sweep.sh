@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The training settings the README's "Accuracy" section says were tried, each
 # cross-validated on the same artist-grouped folds as `just evaluate-default`
-# (5 folds x 4 repeats, per-file decisions), with `crates/model/examples/cv.rs`.
+# (5 folds x 4 repeats, per-file decisions), with `evaluate --cv`.
 #
 # Usage: scripts/cv_sweep.sh AUDIO_DIR   (run by `just cv-sweep`)
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?usage: scripts/cv_sweep.sh AUDIO_DIR}
 
-cargo build --release --locked -p musicgenre-model --example cv --quiet
+cargo build --release --locked --bins --quiet
 
 table() { # seconds hop -> path of the table of windows
     local path="target/emotify-dev-w$1.csv"
@@ -27,31 +27,31 @@ w3=$(table 3 1.5)
 w5=$(table 5 2.5)
 w10=$(table 10 5)
 
-recipe="folds=5 repeats=4 baseline=0 ensemble=5 compress=1"
+recipe="--cv 5 --repeats 4 --no-baseline" # the training options' defaults are the recipe
 out=target/cv-sweep
 mkdir -p "$out"
 settings=()
-run() { # name table key=value...: the full report goes to $out/N.json
+run() { # name table flags...: the full report goes to $out/N.json
     local name=$1 path=$2
     shift 2
     settings+=("$name")
-    # shellcheck disable=SC2086 # $recipe is a list of key=value words
-    ./target/release/examples/cv "$path" $recipe "$@" json="$out/${#settings[@]}.json" >/dev/null 2>&1
+    # shellcheck disable=SC2086 # $recipe is a list of words
+    ./target/release/evaluate $recipe "$@" --json "$out/${#settings[@]}.json" "$path" >/dev/null 2>&1
 }
 run "the bundled model's recipe" "$w5"
 run "3-s windows every 1.5 s" "$w3"
 run "10-s windows every 5 s" "$w10"
-run "20 epochs" "$w5" epochs=20
-run "30 epochs" "$w5" epochs=30
-run "weight decay 1e-4" "$w5" wd=1e-4
-run "weight decay 1e-3" "$w5" wd=1e-3
-run "30 epochs, weight decay 1e-3" "$w5" epochs=30 wd=1e-3
-run "label smoothing 0.1" "$w5" ls=0.1
-run "learning rate 3e-4" "$w5" lr=3e-4
-run "learning rate 3e-3" "$w5" lr=3e-3
-run "batch 64" "$w5" batch=64
-run "a validation split per member" "$w5" per_member=1
-run "no input compression" "$w5" compress=0
+run "20 epochs" "$w5" --epochs 20
+run "30 epochs" "$w5" --epochs 30
+run "weight decay 1e-4" "$w5" --weight-decay 1e-4
+run "weight decay 1e-3" "$w5" --weight-decay 1e-3
+run "30 epochs, weight decay 1e-3" "$w5" --epochs 30 --weight-decay 1e-3
+run "label smoothing 0.1" "$w5" --label-smoothing 0.1
+run "learning rate 3e-4" "$w5" --lr 3e-4
+run "learning rate 3e-3" "$w5" --lr 3e-3
+run "batch 64" "$w5" --batch-size 64
+run "a validation split per member" "$w5" --split-per-member
+run "no input compression" "$w5" --no-compress
 
 # One row per setting; the difference from the recipe is paired over the same 20 test
 # folds (mean ± its standard error; folds better / worse).

@@ -17,6 +17,9 @@ use std::process::ExitCode;
 /// `classify` does. --cv folds are stratified by label and grouped by artist (or
 /// --groups), so no artist is on both sides; a logistic regression baseline is trained
 /// on the same folds.
+///
+/// Exit status: 0 evaluated, 2 nothing could be evaluated (bad arguments or option values,
+/// a table or model that cannot be read or does not match).
 #[derive(Parser, Debug)]
 #[command(
     name = "evaluate",

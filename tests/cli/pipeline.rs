@@ -428,6 +428,41 @@ fn training_twice_with_one_seed_gives_identical_weights() {
 }
 
 #[test]
+fn the_training_flags_reach_the_model_and_the_model_classifies() {
+    let c = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let run_train = run(
+        train()
+            .arg(&c.table)
+            .arg("-o")
+            .arg(&model)
+            .args(["--epochs", &EPOCHS.to_string(), "--ensemble", "2"])
+            .args(["--hidden", "24,16", "--dropout", "0.3"])
+            .args(["--weight-decay", "0.001", "--label-smoothing", "0.1"])
+            .arg("--split-per-member"),
+        LIMIT,
+    );
+    run_train.assert_code(0);
+    let info = read_json(&model.join("model.json"));
+    let options = &info["training"]["options"];
+    assert_eq!(options["hidden"], serde_json::json!([24, 16]));
+    assert_eq!(options["dropout"], 0.3);
+    assert_eq!(options["weight_decay"], 0.001);
+    assert_eq!(options["label_smoothing"], 0.1);
+    assert_eq!(options["split_per_member"], true);
+    assert_eq!(info["architecture"]["hidden"], serde_json::json!([24, 16]));
+    assert_eq!(info["ensemble_size"], 2);
+    // Other weights than the default network's, and a model classify can use.
+    let weights = |d: &Path| std::fs::read(d.join("model.safetensors")).unwrap();
+    assert!(weights(&model) != weights(&c.model));
+    let (song, genre) = &c.fresh[0];
+    let run = run(classify().arg("--model").arg(&model).arg(song), LIMIT);
+    run.assert_code(0);
+    assert_eq!(genres_of(run.stdout.trim_end(), song)[0].0, *genre);
+}
+
+#[test]
 fn train_errors_are_one_line_naming_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -524,6 +559,10 @@ fn train_errors_are_one_line_naming_the_table() {
         ("--epochs", "0"),
         ("--validation", "1.5"),
         ("--ensemble", "0"),
+        ("--hidden", "0"),
+        ("--dropout", "1"),
+        ("--weight-decay", "NaN"),
+        ("--label-smoothing", "1.5"),
     ] {
         let out = d.join("model usage");
         let run = run(

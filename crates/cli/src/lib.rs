@@ -117,6 +117,33 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_compress: bool,
 
+    /// Widths of the hidden layers, comma-separated (the original: 128,128).
+    #[arg(
+        long,
+        value_name = "W,W,...",
+        value_delimiter = ',',
+        default_value = "128,128"
+    )]
+    pub hidden: Vec<usize>,
+
+    /// Dropout after each hidden layer (the original: 0.2).
+    #[arg(long, value_name = "P", default_value_t = 0.2)]
+    pub dropout: f64,
+
+    /// Decoupled weight decay (AdamW) when > 0; 0 is the original's plain Adam.
+    #[arg(long, value_name = "W", default_value_t = 0.0)]
+    pub weight_decay: f64,
+
+    /// Label smoothing of the training loss (0 to 1; 0 is the original's plain
+    /// cross-entropy).
+    #[arg(long, value_name = "EPS", default_value_t = 0.0)]
+    pub label_smoothing: f64,
+
+    /// Give each ensemble member its own validation split, so that together they train on
+    /// every file (default: one split shared by all members).
+    #[arg(long)]
+    pub split_per_member: bool,
+
     /// CSV with `path,group` columns: files of one group stay on one side of every split
     /// (default: the table's `artist` column, or each file on its own).
     #[arg(long, value_name = "FILE.csv")]
@@ -139,8 +166,12 @@ impl TrainArgs {
                 }
             }),
             ensemble: self.ensemble,
+            split_per_member: self.split_per_member,
+            weight_decay: self.weight_decay,
+            label_smoothing: self.label_smoothing,
+            hidden: self.hidden.clone(),
+            dropout: self.dropout,
             compress_inputs: !self.no_compress,
-            ..TrainOptions::default()
         }
     }
 

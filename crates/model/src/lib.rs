@@ -23,9 +23,9 @@
 //! # let _ = decisions; Ok(()) }
 //! ```
 //!
-//! Choosing training defaults: `cargo run -p musicgenre-model --example cv -- TABLE.csv
-//! key=value...` cross-validates one [`TrainOptions`] configuration (artist-grouped folds,
-//! logistic regression baseline) without the CLI.
+//! Choosing training defaults: [`cross_validate`] scores one [`TrainOptions`] configuration
+//! on artist-grouped folds, with a logistic regression baseline on the same folds; the
+//! `evaluate --cv` command and `just cv-sweep` run it.
 //!
 //! # Determinism
 //!
