@@ -43,7 +43,7 @@ features AUDIO_DIR OUT_CSV=default_features *FLAGS: build
 train FEATURES_CSV=default_features MODEL_DIR="model" *FLAGS: build
     ./target/release/train {{FLAGS}} "{{FEATURES_CSV}}" -o "{{MODEL_DIR}}"
 
-# Print the genre of each file (bundled model unless --model DIR is given).
+# Print the genre of each audio file, folders walked (bundled model unless --model DIR is given).
 classify +FILES: build
     ./target/release/classify {{FILES}}
 
