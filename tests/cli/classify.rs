@@ -152,11 +152,7 @@ fn folders_are_walked_as_features_walks_them_in_command_line_order() {
     );
     walked.assert_code(1);
     assert_no_panic(&walked);
-    let lines: Vec<serde_json::Value> = walked
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = walked.json_lines();
     let expected = [
         (single.clone(), true),
         (root.join("a/one.wav"), true),
@@ -207,11 +203,7 @@ fn json_lines_give_finite_probabilities_or_an_error_per_file() {
     let run = run(classify().arg("--json").args(&paths), LIMIT);
     run.assert_code(1);
     assert_no_panic(&run);
-    let lines: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = run.json_lines();
     assert_eq!(lines.len(), cases.len());
     for (line, (path, good)) in lines.iter().zip(&cases) {
         assert_eq!(line["path"], path.display().to_string());

@@ -34,6 +34,14 @@ impl Run {
         self.stderr.lines().filter(|l| l.contains(needle)).collect()
     }
 
+    /// Stdout as JSON Lines (`classify --json`), one value per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
     pub fn assert_code(&self, code: i32) {
         assert_eq!(
             self.code,

@@ -657,11 +657,7 @@ fn classify_top_json_and_segments() {
         LIMIT,
     );
     json.assert_code(0);
-    let lines: Vec<serde_json::Value> = json
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = json.json_lines();
     assert_eq!(lines.len(), files.len(), "{}", json.stdout);
     for (v, (path, genre)) in lines.iter().zip(&c.fresh) {
         assert_eq!(v["path"], path.display().to_string(), "{v}");
