@@ -194,6 +194,32 @@ fn no_audio_track_and_an_unsupported_codec() {
     assert!(table(&out).rows.is_empty());
 }
 
+/// A 20-kB WAV that states a rate of 1 Hz is 10,000 s of audio: resampled to 22050 Hz it
+/// would need gigabytes and take the run down. It is one error line, quickly, and the
+/// files around it are done.
+#[test]
+fn a_tiny_file_stating_a_rate_of_1_hz_is_one_error_not_gigabytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("audio");
+    std::fs::create_dir_all(&root).unwrap();
+    write_mono(&root.join("a.wav"), 22050, &music(22050, 0.5, 1));
+    write_mono(
+        &root.join("b_1hz.wav"),
+        1,
+        &music(22050, 10_000.0 / 22050.0, 2),
+    );
+    write_mono(&root.join("c.wav"), 22050, &music(22050, 0.5, 3));
+    let (run, out) = extract(dir.path(), &[&root]);
+    run.assert_code(1);
+    assert_one_error(
+        &run,
+        &out,
+        &root.join("b_1hz.wav"),
+        "unsupported audio feature: a sample rate of 1 Hz (the lowest we read is 1000 Hz)",
+    );
+    assert_eq!(table(&out).paths(), vec!["a.wav", "c.wav"]);
+}
+
 /// A 16-bit mono RIFF/WAVE file of `samples` at 16 kHz, and the offset of its data
 /// chunk's size field.
 fn wav_bytes(samples: &[i16]) -> (Vec<u8>, usize) {

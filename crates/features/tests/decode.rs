@@ -312,6 +312,46 @@ fn wav_channel_counts_are_averaged() {
     }
 }
 
+/// A small file stating a rate of a few hertz would resample to hours of audio: it is
+/// refused at once, whichever way it is loaded, and the floor itself is read.
+#[test]
+fn rates_below_1_khz_are_refused_before_any_resampling() {
+    use musicgenre_features::decode::MIN_NATIVE_SAMPLE_RATE;
+    let dir = tempfile::tempdir().unwrap();
+    for sr in [1u32, 8, 999, MIN_NATIVE_SAMPLE_RATE] {
+        // 2000 frames: 2000 s at 1 Hz, 44 million samples once resampled to 22050 Hz.
+        let frames: Vec<Vec<i16>> = (0..2000).map(|i| vec![(i % 200) as i16 * 100]).collect();
+        let path = dir.path().join(format!("sr{sr}.wav"));
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: sr,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        write_wav(&path, spec, &frames);
+        for opts in [LoadOptions::default(), native()] {
+            let result = load(&path, &opts);
+            if sr < MIN_NATIVE_SAMPLE_RATE {
+                let e = result.unwrap_err();
+                assert!(matches!(e, Error::Unsupported { .. }), "{sr} Hz: {e:?}");
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&format!("a sample rate of {sr} Hz"))
+                        && msg.contains("the lowest we read is 1000 Hz"),
+                    "{msg}"
+                );
+            } else {
+                let audio = result.unwrap();
+                assert_eq!(audio.info.native_sample_rate, sr);
+                let want = opts
+                    .target_sr
+                    .map_or(2000, |t| 2000 * t as usize / sr as usize);
+                assert_eq!(audio.samples.len(), want, "{sr} Hz");
+            }
+        }
+    }
+}
+
 #[test]
 fn wav_rates_from_8_to_192_khz_resample_to_22050() {
     let dir = tempfile::tempdir().unwrap();

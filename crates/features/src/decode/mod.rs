@@ -80,6 +80,13 @@ use symphonia::core::meta::MetadataOptions;
 /// librosa's default `sr`.
 pub const DEFAULT_SAMPLE_RATE: u32 = 22050;
 
+/// The lowest sample rate a file may state; a lower one is an [`Error::Unsupported`].
+///
+/// Resampling multiplies the samples by `22050 / rate`, so a small file stating a rate
+/// of a few hertz (damaged or crafted) would otherwise need gigabytes of memory and
+/// minutes before it failed or gave a meaningless row. No real recording is below it.
+pub const MIN_NATIVE_SAMPLE_RATE: u32 = 1000;
+
 /// How to load a file; the librosa argument each field mirrors is named in its doc.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadOptions {
@@ -222,8 +229,9 @@ pub struct AudioInfo {
 ///
 /// Fails, with an error naming the file and the cause, on a missing or unreadable
 /// file, a directory, an empty file, bytes that are no audio format we know, a file
-/// without an audio track or with an unsupported codec, a container damaged beyond the
-/// packets we can skip, and a file that decodes to no samples.
+/// without an audio track or with an unsupported codec, a sample rate below
+/// [`MIN_NATIVE_SAMPLE_RATE`], a container damaged beyond the packets we can skip, and a
+/// file that decodes to no samples.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio> {
     opts.validate()?;
     // Fail early, with a precise message, on what is not a readable non-empty file.
@@ -604,18 +612,11 @@ fn decode<'s>(
         };
         let rate = buf.spec().rate();
         if sink.is_none() {
-            if rate == 0 {
-                return Err(Error::Decode {
-                    path: p(),
-                    reason: "the stream states a sample rate of 0 Hz".into(),
-                }
-                .into());
-            }
             native_sr = rate;
             channels = buf.num_planes();
             let estimate =
                 header_frames.map(|n| n.saturating_sub(edit.as_ref().map_or(0, |e| e.skip)));
-            sink = Some(Sink::new(native_sr, opts, estimate)?);
+            sink = Some(Sink::new(path, native_sr, opts, estimate)?);
         } else if rate != native_sr {
             // A stream that changes rate mid-way (only seen in damaged MP3s): drop the
             // odd packets rather than splice audio at two rates.
@@ -683,7 +684,7 @@ fn decode_mpg123(
         |frames, channels, rate| {
             let sink = match sink.as_mut() {
                 Some(s) => s,
-                None => sink.insert(Sink::new(rate, opts, header_frames)?),
+                None => sink.insert(Sink::new(path, rate, opts, header_frames)?),
             };
             mix::interleaved_to_mono(frames, channels, &mut mono);
             sink.push(&mono)?;
@@ -843,7 +844,21 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(native_sr: u32, opts: &LoadOptions, header_frames: Option<u64>) -> Result<Self> {
+    /// Fails on a rate below [`MIN_NATIVE_SAMPLE_RATE`].
+    fn new(
+        path: &Path,
+        native_sr: u32,
+        opts: &LoadOptions,
+        header_frames: Option<u64>,
+    ) -> Result<Self> {
+        if native_sr < MIN_NATIVE_SAMPLE_RATE {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "a sample rate of {native_sr} Hz (the lowest we read is {MIN_NATIVE_SAMPLE_RATE} Hz)"
+                ),
+            });
+        }
         let sr = f64::from(native_sr);
         // librosa: sf.seek(int(offset * sr_native)); sf.read(frames=int(duration * sr_native)).
         let offset_frames = (opts.offset_s * sr) as u64;
