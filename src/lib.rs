@@ -17,6 +17,24 @@ pub fn parse_args<T: clap::Parser>() -> Result<T, std::process::ExitCode> {
     })
 }
 
+/// `text` with its control characters escaped (`\n`, `\t`, `\u{1b}`), so that a file
+/// name holding a newline still gives one line per file on stderr, in `OUT.csv.errors`
+/// and in `classify`'s output.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut line = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(line)
+}
+
 /// The feature settings as JSON, for the layout file next to a table and for models.
 pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {
     serde_json::json!({
@@ -33,4 +51,22 @@ pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {
         "segment_s": s.segments.map(|g| g.length_s()),
         "segment_hop_s": s.segments.map(|g| g.hop_s()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else_changes() {
+        assert_eq!(
+            one_line("rock/café, \"x\".mp3: ok"),
+            "rock/café, \"x\".mp3: ok"
+        );
+        assert_eq!(
+            one_line("a/new\nline\r\t\u{1b}[31m.mp3: cause"),
+            "a/new\\nline\\r\\t\\u{1b}[31m.mp3: cause"
+        );
+        assert!(!one_line("x\ny\u{0}").contains(char::is_control));
+    }
 }

@@ -113,7 +113,10 @@ fn sequential<I, S, R, E>(
 }
 
 fn run_one<I, S, R>(item: &I, scratch: &mut S, work: &impl Fn(&I, &mut S) -> R) -> Outcome<R> {
-    match catch_unwind(AssertUnwindSafe(|| work(item, scratch))) {
+    let was_in_job = IN_JOB.with(|f| f.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(|| work(item, scratch)));
+    IN_JOB.with(|f| f.set(was_in_job));
+    match result {
         Ok(r) => Outcome::Done(r),
         Err(payload) => {
             let msg = payload
@@ -126,11 +129,41 @@ fn run_one<I, S, R>(item: &I, scratch: &mut S, work: &impl Fn(&I, &mut S) -> R) 
     }
 }
 
-/// Installs a panic hook that stays quiet: panics inside jobs are reported as that input's
-/// error by [`ordered_map`], and the default hook's multi-line message would garble the
-/// one-line-per-error output. Call once at the start of a binary.
-pub fn quiet_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
+thread_local! {
+    /// Set while this thread runs a job whose panic [`run_one`] catches.
+    static IN_JOB: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook for a binary named `program`; call once at its start.
+///
+/// Panics inside jobs stay quiet: [`ordered_map`] reports them as that input's error, and
+/// the default hook's multi-line message would garble the one-line-per-error output. A
+/// panic anywhere else on the main thread is a bug that ends the run: it is printed as
+/// one line, `program: internal error: message (at file:line)`, rather than the default
+/// hook's text or nothing. (Worker threads outside a job only run pieces of a job, whose
+/// panic reaches that job.)
+pub fn quiet_panics(program: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let on_main = std::thread::current().name() == Some("main");
+        if on_main && !IN_JOB.with(std::cell::Cell::get) {
+            eprintln!("{program}: {}", internal_error_line(info));
+        }
+    }));
+}
+
+/// `internal error: message (at file:line)`, on one line.
+fn internal_error_line(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match info.location() {
+        Some(at) => format!("internal error: {message} (at {}:{})", at.file(), at.line()),
+        None => format!("internal error: {message}"),
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    parallel::quiet_panics();
+    parallel::quiet_panics("classify");
     let args = match musicgenre::parse_args::<Args>() {
         Ok(args) => args,
         Err(code) => return code,
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("classify: {e:#}");
+            eprintln!("classify: {}", musicgenre::one_line(&format!("{e:#}")));
             ExitCode::from(cli::EXIT_USAGE)
         }
     }
@@ -129,10 +129,12 @@ fn run(args: &Args) -> Result<ExitCode> {
                 Err(message) => {
                     failed += 1;
                     if args.json {
-                        let line = serde_json::json!({"path": path, "error": message});
+                        let line =
+                            serde_json::json!({"path": path.to_string_lossy(), "error": message});
                         writeln!(out, "{line}")
                     } else {
-                        progress.println(&format!("classify: {}: {message}", path.display()));
+                        let line = format!("{}: {message}", path.display());
+                        progress.println(&format!("classify: {}", musicgenre::one_line(&line)));
                         Ok(())
                     }
                 }
@@ -253,7 +255,9 @@ fn print_decision(
             .map(|(l, &p)| (l.clone(), serde_json::json!(round4(p))))
             .collect();
         let mut line = serde_json::json!({
-            "path": path,
+            // A name that is not UTF-8 (Latin-1 names from old libraries) is shown with
+            // U+FFFD where its bad bytes are, as `features` writes it in its table.
+            "path": path.to_string_lossy(),
             "genre": genre,
             "confidence": round4(confidence),
             "probabilities": probabilities,
@@ -275,7 +279,8 @@ fn print_decision(
         .iter()
         .map(|(g, p)| format!("{g} ({})", percent(*p as f64)))
         .collect();
-    writeln!(out, "{}: {}", path.display(), shown.join(", "))?;
+    let path = musicgenre::one_line(&path.to_string_lossy()).into_owned();
+    writeln!(out, "{path}: {}", shown.join(", "))?;
     if args.segments {
         for (start, end, p) in &d.windows {
             let (g, c) = ranked(model, p)[0];

@@ -59,7 +59,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    parallel::quiet_panics();
+    parallel::quiet_panics("features");
     let args = match musicgenre::parse_args::<Args>() {
         Ok(args) => args,
         Err(code) => return code,
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("features: {e:#}");
+            eprintln!("features: {}", musicgenre::one_line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -109,7 +109,7 @@ fn run(args: Args) -> Result<ExitCode> {
             anyhow::bail!("no audio files found in {}", display_list(sources));
         }
         for e in &walk_errors {
-            eprintln!("features: {e}");
+            eprintln!("features: {}", musicgenre::one_line(&e.to_string()));
         }
         return Ok(ExitCode::from(2));
     }
@@ -136,6 +136,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let progress = Progress::new(todo.len() as u64, args.quiet);
     let mut failed = 0usize;
     let mut report = |progress: &Progress, line: String| -> Result<()> {
+        let line = musicgenre::one_line(&line);
         progress.println(&format!("features: {line}"));
         writeln!(errors_file, "{line}")
             .with_context(|| format!("cannot write {}", errors_path.display()))

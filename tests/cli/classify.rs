@@ -219,6 +219,65 @@ fn json_lines_give_finite_probabilities_or_an_error_per_file() {
     }
 }
 
+/// File names that are not UTF-8 (Latin-1 names from an old library) or hold a newline:
+/// `--json` still gives one valid JSON line per file (bad bytes shown as U+FFFD), and
+/// plain output and error lines stay one line per file, the newline escaped.
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_or_hold_a_newline_give_one_line_each() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.wav"));
+    let newline = dir.path().join("new\nline.wav");
+    let bad = dir.path().join("bad\nname.mp3");
+    write_mono(&latin1, 22050, &music(22050, 1.0, 1));
+    write_mono(&newline, 22050, &music(22050, 1.0, 2));
+    std::fs::write(&bad, b"not audio\n".repeat(20)).unwrap();
+    let d = dir.path().display();
+
+    let json = run(classify().arg("--json").arg(dir.path()), LIMIT);
+    json.assert_code(1);
+    assert_no_panic(&json);
+    let lines = json.json_lines();
+    let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            format!("{d}/bad\nname.mp3"),
+            format!("{d}/caf\u{fffd}.wav"),
+            format!("{d}/new\nline.wav"),
+        ]
+    );
+    assert!(lines[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a recognised audio file"));
+    assert!(lines[1]["genre"].is_string() && lines[2]["genre"].is_string());
+
+    let plain = run(classify().arg(dir.path()), LIMIT);
+    plain.assert_code(1);
+    assert_no_panic(&plain);
+    let out: Vec<&str> = plain.stdout.lines().collect();
+    assert_eq!(out.len(), 2, "{}", plain.stdout);
+    assert!(
+        out[0].starts_with(&format!("{d}/caf\u{fffd}.wav: ")),
+        "{}",
+        out[0]
+    );
+    assert!(
+        out[1].starts_with(&format!("{d}/new\\nline.wav: ")),
+        "{}",
+        out[1]
+    );
+    let err: Vec<&str> = plain.stderr.lines().collect();
+    assert_eq!(err.len(), 1, "{}", plain.stderr);
+    assert!(
+        err[0].starts_with(&format!("classify: {d}/bad\\nname.mp3: not a recognised")),
+        "{}",
+        err[0]
+    );
+}
+
 #[test]
 fn a_panic_inside_one_files_analysis_is_that_files_error() {
     let dir = tempfile::tempdir().unwrap();

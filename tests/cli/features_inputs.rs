@@ -220,6 +220,28 @@ fn a_tiny_file_stating_a_rate_of_1_hz_is_one_error_not_gigabytes() {
     assert_eq!(table(&out).paths(), vec!["a.wav", "c.wav"]);
 }
 
+/// A failing file whose name holds a newline is still one line on stderr and in
+/// OUT.csv.errors (the newline escaped); its good neighbour is a row.
+#[test]
+fn a_bad_file_named_with_a_newline_is_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("audio");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("bad\nname.mp3"), b"not audio\n".repeat(20)).unwrap();
+    write_mono(&root.join("good\nname.wav"), 22050, &music(22050, 0.5, 1));
+    let (run, out) = extract(dir.path(), &[&root]);
+    run.assert_code(1);
+    assert_no_panic(&run);
+    let escaped = format!("{}/bad\\nname.mp3", root.display());
+    let want = format!(
+        "{escaped}: not a recognised audio file: no known container or codec signature found"
+    );
+    let stderr: Vec<&str> = run.stderr.lines().filter(|l| l.contains("bad")).collect();
+    assert_eq!(stderr, vec![format!("features: {want}")], "{}", run.stderr);
+    assert_eq!(error_lines(&out), vec![want]);
+    assert_eq!(table(&out).paths(), vec!["good\nname.wav"]);
+}
+
 /// A 16-bit mono RIFF/WAVE file of `samples` at 16 kHz, and the offset of its data
 /// chunk's size field.
 fn wav_bytes(samples: &[i16]) -> (Vec<u8>, usize) {
