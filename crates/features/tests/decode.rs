@@ -1006,6 +1006,39 @@ fn cut_files_return_the_audio_before_the_cut() {
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let e = err_of(&path);
     assert_message(&e, &path, "moov atom) is missing");
+
+    // With its index first ("faststart", as streaming sites and many taggers write
+    // M4A), an MP4 cut anywhere in its audio keeps what is before the cut.
+    let name = "tone_aac_faststart.m4a";
+    let whole = load(&fixture(name), &native()).unwrap();
+    let reference = load(&fixture("tone_aac.m4a"), &native()).unwrap();
+    assert_eq!(whole.samples, reference.samples, "the same audio, remuxed");
+    assert!(!whole.info.truncated);
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    for keep in [0.5, 0.9] {
+        let at = (bytes.len() as f64 * keep) as usize;
+        for at in [at, bytes.len() - 1] {
+            let path = dir.path().join(format!("cut{at}_{name}"));
+            std::fs::write(&path, &bytes[..at]).unwrap();
+            let cut = load(&path, &native()).unwrap_or_else(|e| panic!("cut at {at}: {e}"));
+            assert!(cut.info.truncated, "cut at {at}");
+            let n = cut.samples.len();
+            assert!(
+                n > whole.samples.len() * 4 / 10 && n < whole.samples.len(),
+                "cut at {at}: {n} of {} samples",
+                whole.samples.len()
+            );
+            assert_eq!(
+                cut.samples[..n - 2048],
+                whole.samples[..n - 2048],
+                "cut at {at}"
+            );
+        }
+    }
+    // Cut inside the index itself: nothing can be decoded.
+    let path = dir.path().join(format!("cut_index_{name}"));
+    std::fs::write(&path, &bytes[..300]).unwrap();
+    assert_message(&err_of(&path), &path, "moov atom) is missing");
 }
 
 #[test]

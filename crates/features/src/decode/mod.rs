@@ -37,8 +37,9 @@
 //!   sets [`AudioInfo::truncated`] (the container hit end-of-file mid-packet, or gave
 //!   fewer frames than its header states). Where symphonia trips over the cut while
 //!   reading the header (Ogg looks for its last page, AIFF skips its sound chunk) the
-//!   file is read a second time as a plain stream. Cut before any audio, or an MP4 cut
-//!   before its index (`moov`), it is an [`Error::Decode`];
+//!   file is read a second time as a plain stream; an MP4 whose index (`moov`) comes
+//!   first has its cut audio atom read as running to the end of the file. Cut before
+//!   any audio, or an MP4 cut before its index, it is an [`Error::Decode`];
 //! * a WAV whose RIFF size is smaller than its chunks (libsndfile reads it) is read a
 //!   second time with that size taken as unknown (`decode/riff.rs`), and a file whose
 //!   leading ID3v2 tag symphonia rejects is read a second time without it
@@ -60,6 +61,7 @@ mod mp3;
 mod mp4;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod mpg123;
+mod patch;
 mod riff;
 mod tags;
 
@@ -268,8 +270,9 @@ enum Mode {
     Seekable,
     /// As a plain stream: readers then do not look for the end of a cut file.
     Stream,
-    /// A RIFF/WAVE file whose RIFF size reads as unknown (see [`riff`]).
-    UnknownRiffSize,
+    /// The file with a size field corrected (see [`patch`]): a RIFF size read as
+    /// unknown ([`riff::UNKNOWN_RIFF_SIZE`]).
+    Patched(patch::Patch),
     /// The file without its first `n` bytes: a leading ID3v2 tag (see [`id3`]).
     SkipPrefix(u64),
 }
@@ -280,8 +283,8 @@ impl<'a> Input<'a> {
         Ok(match (self, mode) {
             (Input::File(p), Mode::Seekable) => Box::new(open(p)?),
             (Input::File(p), Mode::Stream) => Box::new(ReadOnlySource::new(open(p)?)),
-            (Input::File(p), Mode::UnknownRiffSize) => Box::new(
-                riff::UnknownRiffSize::new(open(p)?).map_err(|source| Error::Io {
+            (Input::File(p), Mode::Patched(fix)) => Box::new(
+                patch::Patched::new(Box::new(open(p)?), fix).map_err(|source| Error::Io {
                     path: path(p),
                     source,
                 })?,
@@ -290,8 +293,8 @@ impl<'a> Input<'a> {
             (Input::Memory(b), Mode::Stream) => {
                 Box::new(ReadOnlySource::new(std::io::Cursor::new(*b)))
             }
-            (Input::Memory(b), Mode::UnknownRiffSize) => Box::new(
-                riff::UnknownRiffSize::new(std::io::Cursor::new(*b)).map_err(|source| {
+            (Input::Memory(b), Mode::Patched(fix)) => Box::new(
+                patch::Patched::new(Box::new(std::io::Cursor::new(*b)), fix).map_err(|source| {
                     Error::Io {
                         path: PathBuf::from("<memory>"),
                         source,
@@ -413,7 +416,17 @@ fn decode<'s>(
     let p = || path.to_path_buf();
 
     // An MP4 edit list says how many priming frames to drop; symphonia 0.6 ignores it.
-    let (mut source, mp4) = mp4::scan(source);
+    let (source, mp4) = mp4::scan(source);
+    // An MP4 with its index first whose audio atom was cut: symphonia would read no
+    // packet from an atom that runs past the end, so the atom is read as running to
+    // the end of the file, and the packets before the cut decode.
+    let mut source: Box<dyn MediaSource + 's> = match mp4.open_ended.filter(|_| mp4.has_moov) {
+        Some(fix) => Box::new(patch::Patched::new(source, fix).map_err(|e| Error::Io {
+            path: p(),
+            source: e,
+        })?),
+        None => source,
+    };
     // RIFF INFO tags, which symphonia 0.6.1 drops.
     let mut head = [0u8; 12];
     let (is_wave, riff_tags) = if source.is_seekable() {
@@ -456,7 +469,7 @@ fn decode<'s>(
             let bad_size = matches!(&e, SymError::DecodeError(_)) && is_wave;
             let id3_len = id3::tag_len(&head);
             let retry = match (mode, id3_len) {
-                (Mode::Seekable, _) if bad_size => Some(Mode::UnknownRiffSize),
+                (Mode::Seekable, _) if bad_size => Some(Mode::Patched(riff::UNKNOWN_RIFF_SIZE)),
                 (Mode::Seekable, Some(n)) => Some(Mode::SkipPrefix(n)),
                 (Mode::Seekable, None) if cut_header => Some(Mode::Stream),
                 _ => None,

@@ -8,6 +8,7 @@
 //! `mov_fix_index` does (movie timescale -> media timescale, rounded to nearest).
 //! Empty edits (`media_time = -1`, an initial delay) and further edits are ignored.
 
+use super::patch::Patch;
 use std::io::SeekFrom;
 use symphonia::core::io::MediaSource;
 
@@ -98,6 +99,9 @@ pub(crate) struct Mp4Scan {
     pub is_mp4: bool,
     /// `moov` (the index without which nothing can be decoded) is present.
     pub has_moov: bool,
+    /// The file was cut inside a top-level atom (in practice `mdat`, the audio): its
+    /// size field read as 0, "to the end of the file", which is what is left of it.
+    pub open_ended: Option<Patch>,
     /// The tracks' edit lists, when `moov` could be read.
     pub edits: Option<EditLists>,
 }
@@ -121,39 +125,48 @@ pub(crate) fn scan<'s>(
     (source, found)
 }
 
-/// Walks the top-level atoms of a file that starts with `ftyp` and returns `moov`'s body.
+/// Walks the top-level atoms of a file that starts with `ftyp`, noting one that runs past
+/// the end of the file, and returns `moov`'s body.
 fn find_moov(src: &mut Box<dyn MediaSource + '_>, found: &mut Mp4Scan) -> Option<Vec<u8>> {
     let len = src.byte_len()?;
     src.seek(SeekFrom::Start(0)).ok()?;
     let mut pos = 0u64;
+    // (start of the body, body length) of a whole `moov`.
+    let mut moov = None;
     for i in 0..MAX_TOP_LEVEL_ATOMS {
-        let (kind, header_len, size) = read_atom_header(src, pos, len)?;
+        let Some((kind, header_len, size)) = read_atom_header(src, pos, len) else {
+            break;
+        };
         if i == 0 {
             if &kind != b"ftyp" {
                 return None;
             }
             found.is_mp4 = true;
         }
-        if &kind == b"moov" {
-            let body = size.checked_sub(header_len)?;
-            if pos.checked_add(size)? > len {
-                return None;
-            }
+        let Some(end) = pos.checked_add(size).filter(|&end| end <= len) else {
+            found.open_ended = Some(Patch {
+                at: pos,
+                value: [0; 4],
+            });
+            break;
+        };
+        if &kind == b"moov" && moov.is_none() {
             found.has_moov = true;
-            if body > MAX_MOOV_BYTES {
-                return None;
-            }
-            let mut buf = vec![0u8; body as usize];
-            src.seek(SeekFrom::Start(pos + header_len)).ok()?;
-            src.read_exact(&mut buf).ok()?;
-            return Some(buf);
+            moov = Some((pos + header_len, size - header_len));
         }
-        pos = pos.checked_add(size)?;
-        if pos >= len {
-            return None;
+        pos = end;
+        if pos == len {
+            break;
         }
     }
-    None
+    let (start, body) = moov?;
+    if body > MAX_MOOV_BYTES {
+        return None;
+    }
+    let mut buf = vec![0u8; body as usize];
+    src.seek(SeekFrom::Start(start)).ok()?;
+    src.read_exact(&mut buf).ok()?;
+    Some(buf)
 }
 
 /// Reads the header of the atom at `pos`: (type, header length, whole size).

@@ -7,8 +7,9 @@
 //!   instead; we retry such a file with the RIFF size read as "unknown" (0xFFFFFFFF),
 //!   which symphonia accepts, so the data chunk runs to the end of the file.
 
+use super::patch::Patch;
 use super::tags::Tags;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::SeekFrom;
 use symphonia::core::io::MediaSource;
 
 /// Chunks we walk past looking for `LIST`/`INFO`.
@@ -83,64 +84,16 @@ fn parse_info(mut body: &[u8], tags: &mut Tags) {
     }
 }
 
-/// A source whose bytes 4..8 (the RIFF size) read as 0xFFFFFFFF.
-pub(crate) struct UnknownRiffSize<S> {
-    inner: S,
-    pos: u64,
-}
-
-impl<S: MediaSource> UnknownRiffSize<S> {
-    pub fn new(mut inner: S) -> std::io::Result<Self> {
-        let pos = inner.stream_position()?;
-        Ok(UnknownRiffSize { inner, pos })
-    }
-}
-
-impl<S: MediaSource> Read for UnknownRiffSize<S> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            if (4..8).contains(&(self.pos + i as u64)) {
-                *b = 0xff;
-            }
-        }
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl<S: MediaSource> Seek for UnknownRiffSize<S> {
-    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        self.pos = self.inner.seek(to)?;
-        Ok(self.pos)
-    }
-}
-
-impl<S: MediaSource> MediaSource for UnknownRiffSize<S> {
-    fn is_seekable(&self) -> bool {
-        self.inner.is_seekable()
-    }
-    fn byte_len(&self) -> Option<u64> {
-        self.inner.byte_len()
-    }
-}
+/// The RIFF size read as "unknown" (0xFFFFFFFF), which symphonia accepts: the data
+/// chunk then runs to the end of the file.
+pub(crate) const UNKNOWN_RIFF_SIZE: Patch = Patch {
+    at: 4,
+    value: [0xff; 4],
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn riff_size_reads_as_unknown() {
-        let bytes = b"RIFF\x10\x00\x00\x00WAVEfmt ".to_vec();
-        let mut src = UnknownRiffSize::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut out = Vec::new();
-        src.read_to_end(&mut out).unwrap();
-        assert_eq!(&out, b"RIFF\xff\xff\xff\xffWAVEfmt ");
-        src.seek(SeekFrom::Start(6)).unwrap();
-        let mut two = [0u8; 3];
-        src.read_exact(&mut two).unwrap();
-        assert_eq!(&two, b"\xff\xffW");
-    }
 
     #[test]
     fn info_list_gives_tags() {
