@@ -312,6 +312,81 @@ fn wav_channel_counts_are_averaged() {
     }
 }
 
+/// More channels than symphonia can name (26): plain PCM headers and hound's
+/// WAVE_FORMAT_EXTENSIBLE ones, 16 and 24 bits, averaged as for fewer channels; a cut
+/// one keeps the audio before the cut.
+#[test]
+fn wavs_with_more_than_26_channels_are_read_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let sr = 16000;
+    let n = 3000;
+    for channels in [27u16, 32, 64] {
+        let signal = test_signal(sr, usize::from(channels), n, 32767.0);
+        let frames16: Vec<Vec<i16>> = signal
+            .iter()
+            .map(|f| f.iter().map(|&v| v.round() as i16).collect())
+            .collect();
+        let mean_of = |scale: f32, frames: &[Vec<i32>]| -> Vec<f32> {
+            frames
+                .iter()
+                .map(|f| mean_f32(&f.iter().map(|&v| v as f32 / scale).collect::<Vec<_>>()))
+                .collect()
+        };
+        let wide16: Vec<Vec<i32>> = frames16
+            .iter()
+            .map(|f| f.iter().map(|&v| i32::from(v)).collect())
+            .collect();
+
+        // A plain PCM header (format tag 1), as Python's `wave` writes.
+        let interleaved: Vec<i16> = frames16.concat();
+        let plain = riff_wave(&[
+            (b"fmt ", pcm16_fmt(sr, channels)),
+            (b"data", pcm16_data(&interleaved)),
+        ]);
+        let path = dir.path().join(format!("plain{channels}.wav"));
+        std::fs::write(&path, &plain).unwrap();
+        let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(audio.info.channels, usize::from(channels));
+        assert_eq!(audio.info.codec, "pcm_s16le");
+        assert!(!audio.info.truncated);
+        assert_eq!(
+            audio.samples,
+            mean_of(32768.0, &wide16),
+            "{channels} channels"
+        );
+
+        // 24-bit WAVE_FORMAT_EXTENSIBLE, as hound writes it.
+        let frames24: Vec<Vec<i32>> = wide16
+            .iter()
+            .map(|f| f.iter().map(|&v| v * 256 + 77).collect())
+            .collect();
+        let path = dir.path().join(format!("ext{channels}.wav"));
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: sr,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        write_wav(&path, spec, &frames24);
+        let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(audio.info.channels, usize::from(channels));
+        assert_eq!(audio.samples, mean_of(8_388_608.0, &frames24));
+        // And resampled to 22050 Hz like any other file.
+        let resampled = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(resampled.samples.len(), (n * 22050).div_ceil(16000));
+
+        // Cut at 60%: the frames before the cut.
+        let bytes = std::fs::read(&path).unwrap();
+        let cut_path = dir.path().join(format!("cut{channels}.wav"));
+        std::fs::write(&cut_path, &bytes[..bytes.len() * 6 / 10]).unwrap();
+        let cut = load(&cut_path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(cut.info.truncated);
+        let k = cut.samples.len();
+        assert!(k > n / 2 && k < n, "{k} frames");
+        assert_eq!(cut.samples, audio.samples[..k]);
+    }
+}
+
 /// A small file stating a rate of a few hertz would resample to hours of audio: it is
 /// refused at once, whichever way it is loaded, and the floor itself is read.
 #[test]

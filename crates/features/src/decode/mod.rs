@@ -50,10 +50,11 @@
 //!   ([`Error::DecoderPanic`]); the process's panic hook still runs (the default one
 //!   prints the message), which a binary may silence with its own hook.
 //!
-//! WAV goes through symphonia too, not hound: symphonia reads every variant we claim
-//! (8-bit unsigned, 16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE, up to
-//! 26 channels) with libsndfile's conversions, and one decode path keeps the damage
-//! policy and the streaming the same for all formats. hound lacks 64-bit float.
+//! WAV goes through symphonia too: it reads every variant we claim (8-bit unsigned,
+//! 16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE) with libsndfile's
+//! conversions, and one decode path keeps the damage policy and the streaming the same
+//! for all formats. hound lacks 64-bit float, but reads any channel count: a WAV that
+//! symphonia refuses (more than 26 channels) is read by hound (`decode/wav.rs`).
 
 mod id3;
 mod mix;
@@ -64,6 +65,7 @@ mod mpg123;
 mod patch;
 mod riff;
 mod tags;
+mod wav;
 
 use crate::error::{Error, Result};
 use crate::resample::Resampler;
@@ -365,14 +367,32 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
             decode(input, input.open(mode)?, mode, &hint, path, opts)
         })
     };
-    match attempt(Mode::Seekable) {
+    let result = match attempt(Mode::Seekable) {
         Ok(audio) => Ok(audio),
         Err(Failed {
             retry: Some(mode),
             error,
         }) => attempt(mode).map_err(|_| error),
         Err(Failed { error, .. }) => Err(error),
+    };
+    // A WAV symphonia refuses (more than 26 channels) may still be one hound reads.
+    match result {
+        Err(error) if is_wave_input(input) => {
+            match contain_panics(path, || Ok(wav::decode(input, path, opts))) {
+                Ok(Some(audio)) => Ok(audio),
+                _ => Err(error),
+            }
+        }
+        result => result,
     }
+}
+
+/// Whether `input` starts as a RIFF/WAVE file.
+fn is_wave_input(input: &Input<'_>) -> bool {
+    let mut head = [0u8; 12];
+    input
+        .open(Mode::Seekable)
+        .is_ok_and(|mut s| s.read_exact(&mut head).is_ok() && riff::is_wave(&head))
 }
 
 /// Runs `f`, turning a panic (symphonia's, on malformed data) into an error for `path`.
