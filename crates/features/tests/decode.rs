@@ -729,6 +729,7 @@ fn mp3_decoders() -> Vec<Mp3Decoder> {
 fn load_matches_librosa_load() {
     let refs = references();
     assert!(refs.iter().any(|r| r.0 == "brahms_cut.mp3"));
+    assert!(refs.iter().any(|r| r.0 == "tone_free.mp3"));
     for mp3_decoder in mp3_decoders() {
         let opts = LoadOptions {
             mp3_decoder,
@@ -736,6 +737,12 @@ fn load_matches_librosa_load() {
         };
         for (file, len, stride) in &refs {
             let (len, stride) = (*len, *stride);
+            // Free-format MP3 is libmpg123's alone: symphonia's probe does not know it.
+            if file == "tone_free.mp3" && mp3_decoder == Mp3Decoder::Symphonia {
+                let e = load(&fixture(file), &opts).unwrap_err();
+                assert!(matches!(e, Error::UnknownFormat { .. }), "{e}");
+                continue;
+            }
             let audio = load(&fixture(file), &opts).unwrap();
             assert_eq!(audio.sample_rate, 22050);
             assert_eq!(audio.samples.len(), len, "{file}: length");

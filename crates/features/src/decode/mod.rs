@@ -8,7 +8,8 @@
 //!
 //! MP3 (and MP1/MP2) goes through libmpg123, the decoder libsndfile uses, built as
 //! librosa's copy is (`decode/mpg123.rs`, [`Mp3Decoder`]): the samples are librosa's,
-//! bit for bit. Everything else, and MP3 where libmpg123 is not built (outside x86_64
+//! bit for bit. That includes free-format streams (no bitrate in the frame headers),
+//! which symphonia's probe does not recognise; their tags are then not read. Everything else, and MP3 where libmpg123 is not built (outside x86_64
 //! Linux) or when [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
 //!
 //! symphonia probes every file (container, codec, tags) and decodes the others packet
@@ -485,6 +486,23 @@ fn decode<'s>(
             .into())
         }
         Err(e) => {
+            // Free-format MPEG audio (no bitrate in the header), which symphonia's probe
+            // does not recognise and libmpg123 decodes; its tags are not read.
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            if opts.mp3_decoder == Mp3Decoder::Mpg123 && mode == Mode::Seekable {
+                let layer = input.open(mode).ok().and_then(mp3::free_format_layer);
+                if let Some(codec) = layer {
+                    return decode_mpg123(
+                        input,
+                        path,
+                        opts,
+                        "mp3",
+                        codec,
+                        None,
+                        Default::default(),
+                    );
+                }
+            }
             let cut_header = matches!(&e, SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof);
             let bad_size = matches!(&e, SymError::DecodeError(_)) && is_wave;
             let id3_len = id3::tag_len(&head);
@@ -538,7 +556,12 @@ fn decode<'s>(
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if opts.mp3_decoder == Mp3Decoder::Mpg123 && matches!(container, "mp1" | "mp2" | "mp3") {
         drop(format);
-        return decode_mpg123(input, path, opts, container, &params, header_frames, tags);
+        let codec = match params.codec {
+            c if c == codec_ids::CODEC_ID_MP1 => "mp1",
+            c if c == codec_ids::CODEC_ID_MP2 => "mp2",
+            _ => "mp3",
+        };
+        return decode_mpg123(input, path, opts, container, codec, header_frames, tags);
     }
 
     let mut decoder = symphonia::default::get_codecs()
@@ -705,7 +728,7 @@ fn decode_mpg123(
     path: &Path,
     opts: &LoadOptions,
     container: &'static str,
-    params: &symphonia::core::codecs::audio::AudioCodecParameters,
+    codec: &'static str,
     header_frames: Option<u64>,
     tags: tags::Tags,
 ) -> Result<Audio, Failed> {
@@ -724,11 +747,6 @@ fn decode_mpg123(
             Ok(!sink.is_full())
         },
     )?;
-    let codec = match params.codec {
-        c if c == codec_ids::CODEC_ID_MP1 => "mp1",
-        c if c == codec_ids::CODEC_ID_MP2 => "mp2",
-        _ => "mp3",
-    };
     assemble(
         Decoded {
             sink,

@@ -14,6 +14,40 @@
 //! to zeros and leaves the filter-bank state at zero, while its main data still enters
 //! the reservoir for the frames after it. Checked on 240 such clips: the sample values
 //! then match libsndfile's to ~1e-6 from the first sample.
+//!
+//! Also here: recognising free-format MPEG audio, which symphonia's probe does not.
+
+use std::io::{Read, Seek, SeekFrom};
+use symphonia::core::io::MediaSource;
+
+/// If `source` holds free-format MPEG audio (its first frame header, after any ID3v2
+/// tag, states no bitrate: bitrate index 0), the codec's short name by its layer ("mp1",
+/// "mp2", "mp3").
+#[cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)]
+pub(crate) fn free_format_layer(mut source: Box<dyn MediaSource + '_>) -> Option<&'static str> {
+    let mut head = [0u8; 10];
+    source.read_exact(&mut head).ok()?;
+    let start = super::id3::tag_len(&head).unwrap_or(0);
+    source.seek(SeekFrom::Start(start)).ok()?;
+    let mut h = [0u8; 4];
+    source.read_exact(&mut h).ok()?;
+    let sync = h[0] == 0xff && h[1] & 0xe0 == 0xe0;
+    let version_ok = (h[1] >> 3) & 0b11 != 0b01;
+    let bitrate_index = h[2] >> 4;
+    let rate_index = (h[2] >> 2) & 0b11;
+    if !(sync && version_ok && bitrate_index == 0 && rate_index != 0b11) {
+        return None;
+    }
+    match (h[1] >> 1) & 0b11 {
+        0b11 => Some("mp1"),
+        0b10 => Some("mp2"),
+        0b01 => Some("mp3"),
+        _ => None,
+    }
+}
 
 /// Tracks how many main-data bytes earlier frames have provided.
 #[derive(Debug, Default)]
