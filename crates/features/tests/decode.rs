@@ -60,6 +60,16 @@ fn best_lag(x: &[f32], y: &[f64], max: isize) -> isize {
         .unwrap()
 }
 
+/// hound's spec of integer PCM.
+fn int_spec(channels: u16, sample_rate: u32, bits_per_sample: u16) -> hound::WavSpec {
+    hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample,
+        sample_format: hound::SampleFormat::Int,
+    }
+}
+
 fn write_wav<S: hound::Sample + Copy>(path: &Path, spec: hound::WavSpec, frames: &[Vec<S>]) {
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for frame in frames {
@@ -116,12 +126,7 @@ fn wav_integer_widths_decode_exactly_as_libsndfile() {
         let full = f64::from(1u32 << (bits - 1)) - 1.0;
         let signal = test_signal(sr, 2, 3000, full);
         let path = dir.path().join(format!("int{bits}.wav"));
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: sr,
-            bits_per_sample: bits,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = int_spec(2, sr, bits);
         // libsndfile's float conversion: integer / 2^(bits-1), then the f32 mean.
         let scale = f64::from(1u32 << (bits - 1));
         let expected: Vec<f32> = if bits == 8 {
@@ -278,12 +283,7 @@ fn wav_channel_counts_are_averaged() {
             .map(|f| f.iter().map(|&v| v.round() as i16).collect())
             .collect();
         let path = dir.path().join(format!("ch{channels}.wav"));
-        let spec = hound::WavSpec {
-            channels,
-            sample_rate: sr,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = int_spec(channels, sr, 16);
         write_wav(&path, spec, &frames);
         let expected: Vec<f32> = frames
             .iter()
@@ -361,12 +361,7 @@ fn wavs_with_more_than_26_channels_are_read_too() {
             .map(|f| f.iter().map(|&v| v * 256 + 77).collect())
             .collect();
         let path = dir.path().join(format!("ext{channels}.wav"));
-        let spec = hound::WavSpec {
-            channels,
-            sample_rate: sr,
-            bits_per_sample: 24,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = int_spec(channels, sr, 24);
         write_wav(&path, spec, &frames24);
         let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(audio.info.channels, usize::from(channels));
@@ -397,12 +392,7 @@ fn rates_below_1_khz_are_refused_before_any_resampling() {
         // 2000 frames: 2000 s at 1 Hz, 44 million samples once resampled to 22050 Hz.
         let frames: Vec<Vec<i16>> = (0..2000).map(|i| vec![(i % 200) as i16 * 100]).collect();
         let path = dir.path().join(format!("sr{sr}.wav"));
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: sr,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = int_spec(1, sr, 16);
         write_wav(&path, spec, &frames);
         for opts in [LoadOptions::default(), native()] {
             let result = load(&path, &opts);
@@ -441,12 +431,7 @@ fn wav_rates_from_8_to_192_khz_resample_to_22050() {
             })
             .collect();
         let path = dir.path().join(format!("sr{sr}.wav"));
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: sr,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = int_spec(1, sr, 16);
         write_wav(&path, spec, &frames);
         let native_audio = load(&path, &native()).unwrap();
         assert_eq!(native_audio.info.native_sample_rate, sr);
@@ -848,12 +833,7 @@ fn offset_and_duration_cut_like_librosa() {
         .map(|f| f.iter().map(|&v| v.round() as i16).collect())
         .collect();
     let path = dir.path().join("long.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: sr,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
+    let spec = int_spec(2, sr, 16);
     write_wav(&path, spec, &frames);
     let whole = load(&path, &native()).unwrap();
     let opts = LoadOptions {
