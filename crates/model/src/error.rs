@@ -19,12 +19,13 @@ pub enum Error {
     #[error("{path}: no such file")]
     NotFound { path: PathBuf },
 
-    /// Reading or writing a file failed for another reason.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed for another reason. The message includes the
+    /// I/O error's, so it is not also given as `source()` (which printed it twice in an
+    /// error chain).
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The CSV itself could not be parsed (bad quoting, invalid UTF-8, ...).
@@ -236,7 +237,10 @@ impl Error {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound { path }
         } else {
-            Error::Io { path, source }
+            Error::Io {
+                path,
+                error: source,
+            }
         }
     }
 }

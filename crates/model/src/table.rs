@@ -271,10 +271,7 @@ fn open_file(path: &Path) -> Result<std::fs::File> {
     if path.is_dir() {
         return Err(Error::Io {
             path: path.into(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "is a folder, not a file",
-            ),
+            error: std::io::Error::new(std::io::ErrorKind::InvalidInput, "is a folder, not a file"),
         });
     }
     std::fs::File::open(path).map_err(|e| Error::io(path, e))
