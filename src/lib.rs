@@ -35,6 +35,48 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(line)
 }
 
+/// Standard output for a report printed as the work goes on (`train`'s epochs,
+/// `evaluate`'s tables), without `println!`'s panic when a write fails.
+///
+/// The first failed write is kept and later output dropped; [`StdoutLines::finish`]
+/// reports it. A closed pipe (`train ... | head`) is not an error: the work goes on, and
+/// what it writes to files (the model) is still written.
+#[derive(Debug, Default)]
+pub struct StdoutLines {
+    error: Option<std::io::Error>,
+}
+
+impl StdoutLines {
+    /// Writes `text` as it is.
+    pub fn write(&mut self, text: impl std::fmt::Display) {
+        use std::io::Write;
+        if self.error.is_none() {
+            if let Err(e) = write!(std::io::stdout().lock(), "{text}") {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Writes `text` and a newline.
+    pub fn line(&mut self, text: impl std::fmt::Display) {
+        self.write(format_args!("{text}\n"));
+    }
+
+    /// Flushes, and fails with the first write error other than a closed pipe.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        use std::io::Write;
+        if self.error.is_none() {
+            self.error = std::io::stdout().flush().err();
+        }
+        match self.error {
+            Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The feature settings as JSON, for the layout file next to a table and for models.
 pub fn settings_json(s: &musicgenre_features::Settings) -> serde_json::Value {
     serde_json::json!({

@@ -3,9 +3,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use musicgenre::StdoutLines;
 use musicgenre_cli::{self as cli, percent, TrainArgs};
 use musicgenre_model::{
-    cross_validate, evaluate, plot, CvOptions, CvReport, Evaluation, FeatureTable, Progress, Report,
+    cross_validate, evaluate, plot, CvOptions, CvReport, Evaluation, FeatureTable, Progress,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,9 +85,10 @@ fn run(args: &Args) -> Result<()> {
     if table.n_rows() == 0 {
         bail!("{} has no rows to evaluate", args.table.display());
     }
+    let mut out = StdoutLines::default();
     let json = match args.cv {
         Some(k) => {
-            let report = run_cv(args, &table, k)?;
+            let report = run_cv(args, &table, k, &mut out)?;
             serde_json::to_value(&report)?
         }
         None => {
@@ -95,7 +97,7 @@ fn run(args: &Args) -> Result<()> {
                 other => cli::load_model(other)?,
             };
             let eval = evaluate(&model, &table).map_err(|e| cli::naming(&args.table, e))?;
-            print_evaluation(&eval);
+            print_evaluation(&eval, &mut out);
             if let Some(png) = &args.plot {
                 let title = format!("{} on {}", model_name(args), file_name(&args.table));
                 plot::write_confusion_png(&eval.files.confusion, &title, png)
@@ -115,10 +117,10 @@ fn run(args: &Args) -> Result<()> {
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(())
+    out.finish()
 }
 
-fn run_cv(args: &Args, table: &FeatureTable, k: usize) -> Result<CvReport> {
+fn run_cv(args: &Args, table: &FeatureTable, k: usize, out: &mut StdoutLines) -> Result<CvReport> {
     let options = CvOptions {
         folds: k,
         repeats: args.repeats,
@@ -149,41 +151,44 @@ fn run_cv(args: &Args, table: &FeatureTable, k: usize) -> Result<CvReport> {
     };
     let report = cross_validate(table, &options, groups.as_ref(), &mut on_progress)
         .map_err(|e| cli::naming(&args.table, e))?;
-    println!(
+    out.line(format_args!(
         "{}-fold cross-validation x {} repeat(s), grouped by {} ({} groups), per-file decisions",
         k, args.repeats, report.grouping, report.n_groups
-    );
-    println!();
-    println!(
+    ));
+    out.line("");
+    out.line(format_args!(
         "{:<22} {:>9} {:>9} {:>9}   per fold",
         "", "accuracy", "balanced", "macro F1"
-    );
-    let line = |name: &str, s: &musicgenre_model::evaluate::CvSummary| {
+    ));
+    let line = |out: &mut StdoutLines, name: &str, s: &musicgenre_model::evaluate::CvSummary| {
         let folds: Vec<String> = s
             .accuracy
             .values
             .iter()
             .map(|v| format!("{v:.3}"))
             .collect();
-        println!(
+        out.line(format_args!(
             "{:<22} {:>9} {:>9} {:>9}   {}",
             name,
             format!("{:.3}±{:.3}", s.accuracy.mean, s.accuracy.std),
             format!("{:.3}", s.balanced_accuracy.mean),
             format!("{:.3}", s.macro_f1.mean),
             folds.join(" ")
-        );
+        ));
     };
-    line("MLP (training recipe)", &report.mlp);
+    line(out, "MLP (training recipe)", &report.mlp);
     if let Some(b) = &report.baseline {
-        line("logistic regression", b);
+        line(out, "logistic regression", b);
     }
     if let Some(w) = &report.mlp.window_accuracy {
-        println!("MLP per-window accuracy: {:.3}±{:.3}", w.mean, w.std);
+        out.line(format_args!(
+            "MLP per-window accuracy: {:.3}±{:.3}",
+            w.mean, w.std
+        ));
     }
-    println!();
-    println!("Pooled over all folds (MLP):");
-    print_report(&report.mlp.pooled);
+    out.line("");
+    out.line("Pooled over all folds (MLP):");
+    out.write(report.mlp.pooled.render_text());
     if let Some(png) = &args.plot {
         let title = format!("{k}-fold CV on {}", file_name(&args.table));
         plot::write_confusion_png(&report.mlp.pooled.confusion, &title, png)
@@ -192,25 +197,21 @@ fn run_cv(args: &Args, table: &FeatureTable, k: usize) -> Result<CvReport> {
     Ok(report)
 }
 
-fn print_evaluation(eval: &Evaluation) {
-    println!(
+fn print_evaluation(eval: &Evaluation, out: &mut StdoutLines) {
+    out.line(format_args!(
         "Per file ({} files; windows averaged as classify does):",
         eval.predictions.len()
-    );
-    print_report(&eval.files);
+    ));
+    out.write(eval.files.render_text());
     if let Some(w) = &eval.windows {
-        println!();
-        println!(
+        out.line("");
+        out.line(format_args!(
             "Per window: accuracy {:.3}, balanced accuracy {:.3} ({} windows)",
             w.accuracy,
             w.balanced_accuracy,
             w.confusion.total()
-        );
+        ));
     }
-}
-
-fn print_report(r: &Report) {
-    print!("{}", r.render_text());
 }
 
 fn model_name(args: &Args) -> String {

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use musicgenre::StdoutLines;
 use musicgenre_cli::{self as cli, TrainArgs};
 use musicgenre_model::{plot, train, FeatureTable, Progress};
 use std::path::PathBuf;
@@ -64,27 +65,28 @@ fn run(args: &Args) -> Result<()> {
     let ensemble = options.ensemble;
     let quiet = args.quiet;
     let mut header_done = false;
+    let mut out = StdoutLines::default();
     let mut on_progress = |p: &Progress| {
         if quiet {
             return;
         }
         match p {
-            Progress::Split(s) => println!(
+            Progress::Split(s) => out.line(format_args!(
                 "split by {}: {} files ({} rows) for training, {} files ({} rows) for validation",
                 s.grouping, s.train.files, s.train.rows, s.validation.files, s.validation.rows
-            ),
+            )),
             Progress::Epoch(e) => {
                 if !header_done {
-                    println!(
+                    out.line(format_args!(
                         "{:>6} {:>5}  {:>10} {:>9}  {:>8} {:>7}",
                         "member", "epoch", "train loss", "train acc", "val loss", "val acc"
-                    );
+                    ));
                     header_done = true;
                 }
                 let val = |v: Option<f64>, w: usize| {
                     v.map_or(format!("{:>w$}", "-"), |v| format!("{v:>w$.4}"))
                 };
-                println!(
+                out.line(format_args!(
                     "{:>6} {:>5}  {:>10.4} {:>9.4}  {} {}",
                     format!("{}/{}", e.member + 1, ensemble),
                     e.epoch,
@@ -92,13 +94,13 @@ fn run(args: &Args) -> Result<()> {
                     e.train_accuracy,
                     val(e.validation_loss, 8),
                     val(e.validation_accuracy, 7)
-                );
+                ));
             }
-            Progress::MemberDone(h) if h.stopped_early => println!(
+            Progress::MemberDone(h) if h.stopped_early => out.line(format_args!(
                 "member {}: stopped early, keeping epoch {}",
                 h.member + 1,
                 h.best_epoch
-            ),
+            )),
             _ => {}
         }
     };
@@ -143,7 +145,10 @@ fn run(args: &Args) -> Result<()> {
             v.loss
         );
     }
-    println!("{summary}");
-    println!("train: model written to {}", args.output.display());
-    Ok(())
+    out.line(summary);
+    out.line(format_args!(
+        "train: model written to {}",
+        args.output.display()
+    ));
+    out.finish()
 }

@@ -999,3 +999,60 @@ fn evaluate_errors_are_one_line_naming_the_file() {
         LIMIT,
     ));
 }
+
+/// `train` and `evaluate` print as they go. Output closed early (`| head -1`) is not an
+/// error: the work goes on and the model is written. A full disk behind stdout is one
+/// line and their error status, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn train_and_evaluate_go_on_after_a_closed_pipe_and_report_a_full_stdout() {
+    use std::process::Stdio;
+    let c = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let closed_pipe = |cmd: &mut std::process::Command| {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    };
+    let full_disk = |cmd: &mut std::process::Command| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        cmd.stdout(full).stderr(Stdio::piped()).output().unwrap()
+    };
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let model = dir.path().join("piped");
+    let o = closed_pipe(train().arg(&c.table).arg("-o").arg(&model).args(fast()));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert!(model.join("model.safetensors").is_file());
+
+    let o = full_disk(
+        train()
+            .arg(&c.table)
+            .arg("-o")
+            .arg(dir.path().join("full"))
+            .args(fast()),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "train: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+
+    let o = closed_pipe(evaluate().arg("--model").arg(&c.model).arg(&c.table));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let o = full_disk(evaluate().arg("--model").arg(&c.model).arg(&c.table));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "evaluate: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+}
