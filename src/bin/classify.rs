@@ -139,7 +139,7 @@ fn run(args: &Args) -> Result<ExitCode> {
                     }
                 }
             }
-            .or_else(ignore_broken_pipe)
+            .or_else(|e| ignore_broken_pipe(e, failed))
         },
     )?;
     progress.finish();
@@ -301,10 +301,15 @@ fn round4(p: f32) -> f64 {
     (p as f64 * 1e4).round() / 1e4
 }
 
-/// `classify ... | head` closing the pipe early is not an error.
-fn ignore_broken_pipe(e: std::io::Error) -> Result<()> {
+/// `classify ... | head` closing the pipe early is not an error: the run ends there, with
+/// status 1 if a file printed before had failed (`failed` of them), else 0.
+fn ignore_broken_pipe(e: std::io::Error, failed: usize) -> Result<()> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        std::process::exit(if failed > 0 {
+            i32::from(cli::EXIT_SOME_FAILED)
+        } else {
+            0
+        });
     }
     Err(e.into())
 }

@@ -278,6 +278,30 @@ fn names_that_are_not_utf8_or_hold_a_newline_give_one_line_each() {
     );
 }
 
+/// `classify ... | head` closes stdout early: the run ends there, quietly, with status 1
+/// if a file before had failed, else 0.
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_with_the_status_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+    write_mono(&a, 22050, &music(22050, 1.0, 1));
+    write_mono(&b, 22050, &music(22050, 1.0, 2));
+    let missing = dir.path().join("missing.mp3");
+    for (inputs, code) in [(vec![&a, &b], 0), (vec![&missing, &a, &b], 1)] {
+        let mut child = classify()
+            .args(&inputs)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{inputs:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
 #[test]
 fn a_panic_inside_one_files_analysis_is_that_files_error() {
     let dir = tempfile::tempdir().unwrap();
