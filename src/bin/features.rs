@@ -114,6 +114,9 @@ fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let header = table::header_line(&musicgenre_features::feature_names());
+    if args.resume {
+        check_resume_settings(out, &extractor)?;
+    }
     let (mut writer, done) = if args.resume {
         TableWriter::resume(out, &header)?
     } else {
@@ -259,6 +262,43 @@ fn cause(e: &musicgenre_features::Error, path: &std::path::Path) -> String {
     text.strip_prefix(&prefix)
         .map(str::to_string)
         .unwrap_or(text)
+}
+
+/// `--resume` adds rows to a table only with the settings its rows were made with
+/// (window length and hop above all: the header is the same for any `--segment`), as
+/// `OUT.csv.layout.json` records them. A table without that file is taken as it is.
+fn check_resume_settings(out: &std::path::Path, extractor: &Extractor) -> Result<()> {
+    let path = PathBuf::from(format!("{}.layout.json", out.display()));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let old: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let now = musicgenre::settings_json(&extractor.settings());
+    let (Some(old), Some(now)) = (old["settings"].as_object(), now.as_object()) else {
+        anyhow::bail!("{} has no settings object", path.display());
+    };
+    let shown = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => "none".to_string(),
+        Some(v) => v.to_string(),
+    };
+    let differences: Vec<String> = now
+        .keys()
+        .chain(old.keys().filter(|k| !now.contains_key(*k)))
+        .filter(|k| shown(old.get(*k)) != shown(now.get(*k)))
+        .map(|k| format!("{k} {} there, {} now", shown(old.get(k)), shown(now.get(k))))
+        .collect();
+    if !differences.is_empty() {
+        anyhow::bail!(
+            "cannot resume {}: its rows were made with other settings ({}); resume with the \
+             same --segment and --segment-hop, or write a new table",
+            out.display(),
+            differences.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `OUT.csv.layout.json`: the layout contract (version + names) and the settings.

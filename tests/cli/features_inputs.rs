@@ -661,3 +661,53 @@ fn bad_arguments_and_unwritable_output_exit_2_with_one_line() {
         }
     }
 }
+
+/// The header is the same for any `--segment`: `--resume` compares the settings in
+/// OUT.csv.layout.json and refuses to add rows made with others, leaving the table as it
+/// was; with the same settings it resumes.
+#[test]
+fn resume_refuses_a_table_made_with_other_window_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("audio");
+    std::fs::create_dir_all(&root).unwrap();
+    for i in 0..2 {
+        write_mono(&root.join(format!("{i}.wav")), 22050, &music(22050, 3.0, i));
+    }
+    let out = dir.path().join("out.csv");
+    let windows = ["--segment", "1", "--segment-hop", "0.5"];
+    run(features().arg(&root).arg(&out).args(windows), LIMIT).assert_code(0);
+    let table = std::fs::read(&out).unwrap();
+    let layout = std::fs::read(dir.path().join("out.csv.layout.json")).unwrap();
+    for other in [vec![], vec!["--segment", "1"], vec!["--segment", "2"]] {
+        let run = run(
+            features().arg(&root).arg(&out).arg("--resume").args(&other),
+            LIMIT,
+        );
+        run.assert_code(2);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{other:?}: {}", run.stderr);
+        assert!(
+            lines[0].starts_with(&format!(
+                "features: cannot resume {}: its rows were made with other settings (",
+                out.display()
+            )),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            std::fs::read(&out).unwrap() == table,
+            "{other:?}: table changed"
+        );
+        assert!(std::fs::read(dir.path().join("out.csv.layout.json")).unwrap() == layout);
+    }
+    let run = run(
+        features()
+            .arg(&root)
+            .arg(&out)
+            .arg("--resume")
+            .args(windows),
+        LIMIT,
+    );
+    run.assert_code(0);
+    assert!(std::fs::read(&out).unwrap() == table, "the same rows again");
+}
