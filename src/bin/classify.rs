@@ -55,8 +55,8 @@ struct Args {
 
     /// Parallel workers (default: all cores); idle ones help with the windows of files in
     /// progress.
-    #[arg(short, long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(..=1024))]
+    jobs: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +95,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     let extractor = Extractor::new(ExtractOptions { segments })?;
     let jobs = args
         .jobs
+        .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let items = expand(&args.files);
     let stop = AtomicBool::new(false);

@@ -46,8 +46,8 @@ struct Args {
 
     /// Parallel workers (default: all cores); idle ones help with files in progress (their
     /// windows, and the frames of their STFT and CQT branches).
-    #[arg(short, long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(..=1024))]
+    jobs: Option<u16>,
 
     /// Keep the rows already in OUT.csv and process only the files missing from it.
     #[arg(long)]
@@ -99,6 +99,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let extractor = Arc::new(Extractor::new(ExtractOptions { segments })?);
     let jobs = args
         .jobs
+        .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let (found, walk_errors) = inputs::collect(sources);

@@ -10,6 +10,7 @@
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 const SR: u32 = 22050;
@@ -560,6 +561,7 @@ fn train_errors_are_one_line_naming_the_table() {
         ("--validation", "1.5"),
         ("--ensemble", "0"),
         ("--hidden", "0"),
+        ("--hidden", "16385"),
         ("--dropout", "1"),
         ("--weight-decay", "NaN"),
         ("--label-smoothing", "1.5"),
@@ -722,6 +724,19 @@ fn classify_usage_errors_exit_2() {
     assert_usage_error(&run(classify().arg("--model").arg(&c.model), LIMIT));
     assert_usage_error(&run(classify().arg("--no-such-flag").arg(song), LIMIT));
     assert_usage_error(&run(classify().args(["--top", "two"]).arg(song), LIMIT));
+    // More workers than any machine has (`classify()` itself passes `--jobs 1`).
+    for cmd in [
+        Command::new(CLASSIFY).arg(song),
+        Command::new(FEATURES).arg(song).arg("o.csv"),
+    ] {
+        let run = run(cmd.args(["--jobs", "1025"]), LIMIT);
+        assert_usage_error(&run);
+        assert!(
+            run.stderr.contains("1025 is not in 0..=1024"),
+            "{}",
+            run.stderr
+        );
+    }
     let run = run(
         classify()
             .arg("--model")

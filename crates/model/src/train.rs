@@ -48,6 +48,11 @@ impl Default for EarlyStopping {
     }
 }
 
+/// The widest hidden layer [`TrainOptions::validate`] accepts: two such layers are about
+/// 270 million weights (a gigabyte, three with Adam's state); a wider one is a typo that
+/// would otherwise end in a failed allocation.
+pub const MAX_WIDTH: usize = 16_384;
+
 /// Training settings. `Default` is the original project's recipe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -78,7 +83,8 @@ pub struct TrainOptions {
     pub weight_decay: f64,
     /// Label smoothing of the training loss (torch `label_smoothing`). Default 0.
     pub label_smoothing: f64,
-    /// Hidden layer widths. Default `[128, 128]` (the original).
+    /// Hidden layer widths, each at most [`MAX_WIDTH`]. Default `[128, 128]` (the
+    /// original).
     pub hidden: Vec<usize>,
     /// Dropout after each hidden layer. Default 0.2 (the original).
     pub dropout: f64,
@@ -154,11 +160,11 @@ impl TrainOptions {
                 "in [0, 1)",
             );
         }
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
+        if self.hidden.is_empty() || self.hidden.iter().any(|w| !(1..=MAX_WIDTH).contains(w)) {
             return bad(
                 "hidden",
                 format!("{:?}", self.hidden),
-                "one or more positive widths",
+                "one or more widths from 1 to 16384",
             );
         }
         if !(0.0..1.0).contains(&self.dropout) {
