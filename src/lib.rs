@@ -35,6 +35,40 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(line)
 }
 
+/// Fails at once, rather than after the work, when an output cannot go to `path`: a
+/// folder (`train -o`, created with its parents when missing) must not be or lie under a
+/// file; a file (`evaluate --json`) must not be a folder, and its folder must exist.
+pub fn check_output_path(path: &std::path::Path, folder: bool) -> anyhow::Result<()> {
+    if folder {
+        let first_existing = path
+            .ancestors()
+            .find(|p| p.exists() || p.as_os_str().is_empty());
+        match first_existing {
+            Some(p) if p.as_os_str().is_empty() || p.is_dir() => Ok(()),
+            Some(p) if p == path => {
+                anyhow::bail!("{}: exists and is not a folder", path.display())
+            }
+            Some(p) => anyhow::bail!(
+                "cannot create {}: {} is not a folder",
+                path.display(),
+                p.display()
+            ),
+            None => Ok(()),
+        }
+    } else {
+        if path.is_dir() {
+            anyhow::bail!("{}: is a folder, not a file", path.display());
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        match parent {
+            Some(p) if !p.is_dir() => {
+                anyhow::bail!("cannot write {}: no folder {}", path.display(), p.display())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Standard output for a report printed as the work goes on (`train`'s epochs,
 /// `evaluate`'s tables), without `println!`'s panic when a write fails.
 ///

@@ -85,6 +85,10 @@ fn run(args: &Args) -> Result<()> {
     if table.n_rows() == 0 {
         bail!("{} has no rows to evaluate", args.table.display());
     }
+    // An output path that cannot be written is reported before the evaluation.
+    for path in [&args.json, &args.plot].into_iter().flatten() {
+        musicgenre::check_output_path(path, false)?;
+    }
     let mut out = StdoutLines::default();
     let json = match args.cv {
         Some(k) => {

@@ -62,6 +62,9 @@ fn run(args: &Args) -> Result<()> {
     let table = FeatureTable::read(&args.table)?;
     let groups = args.train.group_map()?;
     let options = args.train.options();
+    // Bad options and an unusable output folder are reported before any training.
+    options.validate()?;
+    musicgenre::check_output_path(&args.output, true)?;
     let ensemble = options.ensemble;
     let quiet = args.quiet;
     let mut header_done = false;

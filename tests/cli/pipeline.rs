@@ -582,6 +582,22 @@ fn train_errors_are_one_line_naming_the_table() {
         );
         assert!(!out.exists());
     }
+    // Early stopping with no validation split to watch is refused, not ignored.
+    let out = d.join("model patience");
+    let run = run(
+        train()
+            .arg(&good)
+            .arg("-o")
+            .arg(&out)
+            .args(["--patience", "3", "--validation", "0"]),
+        LIMIT,
+    );
+    run.assert_code(2);
+    assert_eq!(
+        run.stderr,
+        "train: option `early_stopping` = patience 3: expected a validation fraction > 0 to watch\n"
+    );
+    assert!(!out.exists());
 }
 
 // ---------------------------------------------------------------------------------
@@ -1070,4 +1086,58 @@ fn train_and_evaluate_go_on_after_a_closed_pipe_and_report_a_full_stdout() {
         stderr(&o),
         "evaluate: cannot write to standard output: No space left on device (os error 28)\n"
     );
+}
+
+/// An output that cannot be written is reported before the work, not after it: `train`
+/// prints no epoch, `evaluate --cv` runs no fold.
+#[test]
+fn unusable_output_paths_are_reported_before_any_work() {
+    let c = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a file");
+    std::fs::write(&file, b"x").unwrap();
+    for (out, cause) in [
+        (
+            file.clone(),
+            format!("{}: exists and is not a folder", file.display()),
+        ),
+        (
+            file.join("model"),
+            format!(
+                "cannot create {}: {} is not a folder",
+                file.join("model").display(),
+                file.display()
+            ),
+        ),
+    ] {
+        let run = run(
+            train().arg(&c.table).arg("-o").arg(&out).args(fast()),
+            LIMIT,
+        );
+        run.assert_code(1);
+        assert_eq!(run.stderr, format!("train: {cause}\n"));
+        assert_eq!(run.stdout, "", "trained before failing");
+    }
+    let missing = dir.path().join("no such folder").join("report.json");
+    for flag in ["--json", "--plot"] {
+        let run = run(
+            evaluate()
+                .args(["--cv", "2"])
+                .arg(&c.table)
+                .args(fast())
+                .arg(flag)
+                .arg(&missing),
+            LIMIT,
+        );
+        run.assert_code(2);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "evaluate: cannot write {}: no folder {}\n",
+                missing.display(),
+                dir.path().join("no such folder").display()
+            )
+        );
+        assert_eq!(run.stdout, "");
+    }
 }

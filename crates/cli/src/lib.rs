@@ -159,11 +159,10 @@ impl TrainArgs {
             learning_rate: self.learning_rate,
             validation_fraction: self.validation_fraction,
             seed: self.seed,
-            early_stopping: (self.patience > 0 && self.validation_fraction > 0.0).then(|| {
-                EarlyStopping {
-                    patience: self.patience,
-                    ..Default::default()
-                }
+            // With `--validation 0` there is nothing to watch: the options' check says so.
+            early_stopping: (self.patience > 0).then(|| EarlyStopping {
+                patience: self.patience,
+                ..Default::default()
             }),
             ensemble: self.ensemble,
             split_per_member: self.split_per_member,
