@@ -49,6 +49,10 @@ pub fn is_audio(path: &Path) -> bool {
 /// Folders are walked recursively (following symbolic links, with loops detected and
 /// reported), keeping files with an audio extension, in sorted order of their key. Files
 /// named directly are kept whatever their extension, so that a bad one gets an error.
+///
+/// Keys name rows, so each is kept once: a file reached twice (`features audio audio`)
+/// is taken once, and a different file whose key is taken (`rock/1.mp3` in two folders
+/// given side by side) is an error, not a second row of that name.
 pub fn collect(args: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -66,6 +70,30 @@ pub fn collect(args: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
             }),
         }
     }
+    let mut first: std::collections::HashMap<String, (PathBuf, Option<PathBuf>)> =
+        std::collections::HashMap::new();
+    inputs.retain(|input| {
+        let real = std::fs::canonicalize(&input.path).ok();
+        match first.get(&input.key) {
+            None => {
+                first.insert(input.key.clone(), (input.path.clone(), real));
+                true
+            }
+            Some((_, seen)) if real.is_some() && *seen == real => false,
+            Some((other, _)) => {
+                errors.push(WalkError {
+                    path: input.path.clone(),
+                    message: format!(
+                        "its table path `{}` is that of {} already (give the folders' common \
+                         parent instead)",
+                        input.key,
+                        other.display()
+                    ),
+                });
+                false
+            }
+        }
+    });
     (inputs, errors)
 }
 
@@ -175,6 +203,34 @@ mod tests {
             errors[0].message.contains("no such file"),
             "{}",
             errors[0].message
+        );
+    }
+
+    #[test]
+    fn a_file_given_twice_is_one_input_and_a_taken_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        touch(&a.join("rock/1.mp3"));
+        touch(&a.join("rock/2.mp3"));
+        touch(&b.join("rock/1.mp3"));
+        let (inputs, errors) = collect(&[a.clone(), a.clone(), a.join("../a")]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let keys: Vec<&str> = inputs.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, vec!["rock/1.mp3", "rock/2.mp3"]);
+
+        let (inputs, errors) = collect(&[a.clone(), b.clone()]);
+        let keys: Vec<&str> = inputs.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, vec!["rock/1.mp3", "rock/2.mp3"]);
+        assert_eq!(inputs[0].path, a.join("rock/1.mp3"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, b.join("rock/1.mp3"));
+        assert_eq!(
+            errors[0].message,
+            format!(
+                "its table path `rock/1.mp3` is that of {} already (give the folders' common \
+                 parent instead)",
+                a.join("rock/1.mp3").display()
+            )
         );
     }
 
