@@ -1,6 +1,6 @@
 //! `classify FILE_OR_FOLDER...`: prints the genre of each audio file.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use musicgenre::inputs::{self, describe_io};
 use musicgenre::parallel::{self, Outcome};
@@ -89,7 +89,12 @@ fn run(args: &Args) -> Result<ExitCode> {
     // Windows of the training segment length, without overlap; the whole file when the
     // model was trained on whole files or the file is shorter than one window.
     let segments = match model.info().segment_seconds {
-        Some(s) => Some(Segments::new(s, s)?),
+        Some(s) => Some(Segments::new(s, s).with_context(|| {
+            let model = args.model.as_deref().map_or("the bundled model".into(), |d| {
+                d.join("model.json").display().to_string()
+            });
+            format!("{model}: segment_seconds")
+        })?),
         None => None,
     };
     let extractor = Extractor::new(ExtractOptions { segments })?;
@@ -312,5 +317,5 @@ fn ignore_broken_pipe(e: std::io::Error, failed: usize) -> Result<()> {
             0
         });
     }
-    Err(e.into())
+    Err(anyhow::Error::new(e).context("cannot write to standard output"))
 }

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("evaluate: {e:#}");
+            eprintln!("evaluate: {}", musicgenre::one_line(&format!("{e:#}")));
             ExitCode::from(cli::EXIT_USAGE)
         }
     }

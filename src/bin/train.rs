@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("train: {e:#}");
+            eprintln!("train: {}", musicgenre::one_line(&format!("{e:#}")));
             ExitCode::from(if cli::is_invalid_option(&e) {
                 cli::EXIT_USAGE
             } else {

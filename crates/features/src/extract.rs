@@ -30,7 +30,7 @@ impl Segments {
         for (name, v) in [("segment length", length_s), ("segment hop", hop_s)] {
             if !v.is_finite() || v < min {
                 return Err(Error::InvalidArgument(format!(
-                    "{name} must be at least {min:.3} s, got {v}"
+                    "{name} must be at least {min} s (one STFT hop, 512 samples), got {v}"
                 )));
             }
         }

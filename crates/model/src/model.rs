@@ -166,6 +166,15 @@ impl Model {
     /// Loads a model folder.
     pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
         let dir = dir.as_ref();
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "is a file; a model is a folder (model.json, model.safetensors)",
+                ),
+            ));
+        }
         if !dir.is_dir() {
             return Err(Error::NotFound { path: dir.into() });
         }

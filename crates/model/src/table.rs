@@ -277,6 +277,26 @@ fn open_file(path: &Path) -> Result<std::fs::File> {
     std::fs::File::open(path).map_err(|e| Error::io(path, e))
 }
 
+/// A header cell as an error message shows it: control characters escaped and at most
+/// 40 characters, so that a binary file or a table with another delimiter (read as one
+/// long cell) gives a readable line.
+fn shown_cell(cell: &str) -> String {
+    const MAX: usize = 40;
+    let mut shown = String::new();
+    for (n, c) in cell.chars().enumerate() {
+        if n == MAX {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 fn parse_header(header: &csv::StringRecord, source: &Path) -> Result<Vec<String>> {
     for (i, expected) in META_COLUMNS.iter().enumerate() {
         let found = header.get(i).unwrap_or("");
@@ -286,7 +306,7 @@ fn parse_header(header: &csv::StringRecord, source: &Path) -> Result<Vec<String>
                 what: "feature table",
                 index: i + 1,
                 expected: expected.to_string(),
-                found: found.to_string(),
+                found: shown_cell(found),
             });
         }
     }
@@ -418,7 +438,7 @@ impl GroupMap {
                     what: "groups file",
                     index,
                     expected: name.to_string(),
-                    found: header.get(index - 1).unwrap_or("").to_string(),
+                    found: shown_cell(header.get(index - 1).unwrap_or("")),
                 })
         };
         let path_col = find("path", 1)?;
@@ -483,5 +503,20 @@ impl GroupMap {
     /// Where the map came from.
     pub fn source(&self) -> &Path {
         &self.source
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_cell;
+
+    #[test]
+    fn header_cells_in_errors_are_escaped_and_short() {
+        assert_eq!(shown_cell("path"), "path");
+        assert_eq!(shown_cell("ID3\u{4}\0x"), "ID3\\u{4}\\u{0}x");
+        let long = "a;".repeat(100);
+        assert_eq!(shown_cell(&long), format!("{}…", &long[..40]));
+        assert_eq!(shown_cell(&"é".repeat(41)), format!("{}…", "é".repeat(40)));
+        assert_eq!(shown_cell(&"é".repeat(40)), "é".repeat(40));
     }
 }
