@@ -90,9 +90,12 @@ fn run(args: &Args) -> Result<ExitCode> {
     // model was trained on whole files or the file is shorter than one window.
     let segments = match model.info().segment_seconds {
         Some(s) => Some(Segments::new(s, s).with_context(|| {
-            let model = args.model.as_deref().map_or("the bundled model".into(), |d| {
-                d.join("model.json").display().to_string()
-            });
+            let model = args
+                .model
+                .as_deref()
+                .map_or("the bundled model".into(), |d| {
+                    d.join("model.json").display().to_string()
+                });
             format!("{model}: segment_seconds")
         })?),
         None => None,

@@ -43,6 +43,7 @@ pub fn naming(file: &Path, e: musicgenre_model::Error) -> anyhow::Error {
     match e {
         E::TooFewLabels { .. }
         | E::LabelTooFewGroups { .. }
+        | E::FoldTooFewGroups { .. }
         | E::CannotStratify { .. }
         | E::UnknownLabels { .. }
         | E::LayoutMismatch { .. } => anyhow::Error::new(e).context(file.display().to_string()),

@@ -127,6 +127,21 @@ pub enum Error {
         needed: usize,
     },
 
+    /// In cross-validation, one fold's training part has too few groups of a label left
+    /// for the validation split inside it (the table as a whole has enough).
+    #[error(
+        "fold {fold} of {folds}: its training part has label `{label}` in only {groups} \
+         group(s), too few to split off a validation part; use more folds, or a validation \
+         fraction of 0"
+    )]
+    FoldTooFewGroups {
+        /// 1-based.
+        fold: usize,
+        folds: usize,
+        label: String,
+        groups: usize,
+    },
+
     /// Groups that mix labels make it impossible to put this label on both sides of a
     /// split without cutting a group. Use a groups file with finer groups.
     #[error(

@@ -298,7 +298,17 @@ pub fn cross_validate(
                 stream::FOLD_TRAIN,
                 (repeat * options.folds + fold) as u64,
             );
-            let model = fit(table, &pool, &labels, &y, &groups, &train, progress)?;
+            let model =
+                fit(table, &pool, &labels, &y, &groups, &train, progress).map_err(|e| match e {
+                    // The whole table has enough groups; this fold's training part not.
+                    Error::LabelTooFewGroups { label, groups, .. } => Error::FoldTooFewGroups {
+                        fold: fold + 1,
+                        folds: options.folds,
+                        label,
+                        groups,
+                    },
+                    e => e,
+                })?;
             let test_values: Vec<&[f32]> = test.iter().map(|&r| table.row_values(r)).collect();
             let probs = model.predict_proba(&test_values)?;
             let mlp = FoldScores::from(score(&labels, &y, &probs, table, Some(&test))?);

@@ -187,6 +187,38 @@ fn cross_validation_errors() {
             ..
         }
     ));
+    // 2 artists a label, 2 folds: each fold trains on 1 artist a label, too few to split
+    // off a validation part; the error says which fold and why.
+    let table = Blobs {
+        artists_per_label: 2,
+        ..Blobs::default()
+    }
+    .table();
+    let err = cross_validate(
+        &table,
+        &CvOptions {
+            folds: 2,
+            ..CvOptions::default()
+        },
+        None,
+        &mut quiet,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FoldTooFewGroups {
+                fold: 1,
+                folds: 2,
+                groups: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err
+        .to_string()
+        .starts_with("fold 1 of 2: its training part has label `"));
 }
 
 #[test]
