@@ -60,6 +60,14 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     musicgenre_model::set_torch_threads(1);
     let table = FeatureTable::read(&args.table)?;
+    // Any table trains, but only one of this build's layout makes a model that classify
+    // and evaluate accept: say so now rather than when the model is refused.
+    if let Some(difference) = cli::feature_layout().difference(table.layout()) {
+        eprintln!(
+            "train: warning: {}: {difference}; classify and evaluate will refuse the model",
+            musicgenre::one_line(&args.table.display().to_string())
+        );
+    }
     let groups = args.train.group_map()?;
     let options = args.train.options();
     // Bad options and an unusable output folder are reported before any training.

@@ -1141,3 +1141,42 @@ fn unusable_output_paths_are_reported_before_any_work() {
         assert_eq!(run.stdout, "");
     }
 }
+
+/// A table of other features still trains, but `train` says at once that `classify` and
+/// `evaluate` will refuse the model; a table of this build's features gets no warning.
+#[test]
+fn train_warns_when_the_table_is_not_this_builds_layout() {
+    let c = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("three features.csv");
+    let text = std::fs::read_to_string(&c.table).unwrap();
+    let cut: String = text
+        .lines()
+        .map(|l| {
+            l.split(',')
+                .take(ID_COLUMNS + 3)
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&small, cut).unwrap();
+    let run = run(
+        train()
+            .arg(&small)
+            .arg("-o")
+            .arg(dir.path().join("m"))
+            .args(fast()),
+        LIMIT,
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "train: warning: {}: 3 features, expected 518; classify and evaluate will refuse \
+             the model\n",
+            small.display()
+        )
+    );
+    assert_eq!(c.train_run.stderr, "", "this build's table: no warning");
+}
