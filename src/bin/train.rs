@@ -119,10 +119,17 @@ fn run(args: &Args) -> Result<()> {
         .map_err(|e| cli::naming(&args.table, e))?;
 
     let settings = cli::table_settings(&args.table);
-    let segment = settings
-        .as_ref()
-        .and_then(|s| s.get("segment_s"))
-        .and_then(|v| v.as_f64());
+    let segment = match &settings {
+        Some(s) => s.get("segment_s").and_then(|v| v.as_f64()),
+        // A window table copied without its layout file: its windows say their length.
+        None => window_length(&table).inspect(|s| {
+            eprintln!(
+                "train: warning: {} has no layout file; the window length {s} s is taken \
+                 from its rows",
+                musicgenre::one_line(&args.table.display().to_string())
+            )
+        }),
+    };
     model.set_segment_seconds(segment);
     if let Some(settings) = settings {
         model.set_feature_settings(settings);
@@ -162,4 +169,20 @@ fn run(args: &Args) -> Result<()> {
         args.output.display()
     ));
     out.finish()
+}
+
+/// The window length of a table whose files have several rows: the `duration_s` most of
+/// those rows share (all but a file's whole-file row when it was shorter than a window).
+/// `None` for a table of one row per file.
+fn window_length(table: &FeatureTable) -> Option<f64> {
+    let mut counts: std::collections::BTreeMap<u64, usize> = Default::default();
+    for file in table.files().iter().filter(|f| f.rows.len() > 1) {
+        for &r in &file.rows {
+            *counts
+                .entry(table.rows()[r].duration_s.to_bits())
+                .or_default() += 1;
+        }
+    }
+    let (bits, _) = counts.into_iter().max_by_key(|&(_, n)| n)?;
+    Some(f64::from_bits(bits))
 }

@@ -300,8 +300,34 @@ fn segments_flow_from_features_through_train_to_classify_and_evaluate() {
         LIMIT,
     );
     run_train.assert_code(0);
+    assert_eq!(run_train.stderr, "");
     let info = read_json(&model.join("model.json"));
     assert_eq!(info["segment_seconds"], 1.0, "the window length travels");
+
+    // The table copied without its layout file: the rows still give the window length.
+    let bare = dir.path().join("copied.csv");
+    std::fs::copy(&table, &bare).unwrap();
+    let bare_model = dir.path().join("bare model");
+    let run_bare = run(
+        train()
+            .arg(&bare)
+            .arg("-o")
+            .arg(&bare_model)
+            .args(fast())
+            .args(["--validation", "0"]),
+        LIMIT,
+    );
+    run_bare.assert_code(0);
+    assert_eq!(
+        run_bare.stderr,
+        format!(
+            "train: warning: {} has no layout file; the window length 1 s is taken from its \
+             rows\n",
+            bare.display()
+        )
+    );
+    let bare_info = read_json(&bare_model.join("model.json"));
+    assert_eq!(bare_info["segment_seconds"], 1.0);
 
     let song = dir.path().join("song.wav");
     write_mono(&song, SR, &clip("tones", 3.0, 5));
