@@ -375,7 +375,7 @@ fn unusable_model_files_are_one_line_and_exit_2() {
     });
     let cases: Vec<(PathBuf, &str)> = vec![
         (d.join("no such model"), "no such file"),
-        (song.clone(), "no such file"),
+        (song.clone(), "is a file; a model is a folder"),
         (no_json, "model.json"),
         (no_weights, "model.safetensors"),
         (cut_weights, "model.safetensors"),
