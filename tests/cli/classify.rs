@@ -288,14 +288,7 @@ fn a_closed_stdout_ends_the_run_quietly_with_the_status_so_far() {
     write_mono(&b, 22050, &music(22050, 1.0, 2));
     let missing = dir.path().join("missing.mp3");
     for (inputs, code) in [(vec![&a, &b], 0), (vec![&missing, &a, &b], 1)] {
-        let mut child = classify()
-            .args(&inputs)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdout_closed(classify().args(&inputs));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{inputs:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");

@@ -90,6 +90,18 @@ pub fn spawn(cmd: &mut Command) -> Child {
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"))
 }
 
+/// Runs `cmd` with its stdout closed before it writes, as `cmd | head -0` leaves it;
+/// stderr is collected.
+pub fn run_with_stdout_closed(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
 /// Runs `cmd` to the end. A run longer than `limit` is a hang: it is killed and the
 /// test fails.
 pub fn run(cmd: &mut Command, limit: Duration) -> Run {

@@ -1066,15 +1066,6 @@ fn train_and_evaluate_go_on_after_a_closed_pipe_and_report_a_full_stdout() {
     use std::process::Stdio;
     let c = corpus();
     let dir = tempfile::tempdir().unwrap();
-    let closed_pipe = |cmd: &mut std::process::Command| {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        child.wait_with_output().unwrap()
-    };
     let full_disk = |cmd: &mut std::process::Command| {
         let full = std::fs::OpenOptions::new()
             .write(true)
@@ -1085,7 +1076,7 @@ fn train_and_evaluate_go_on_after_a_closed_pipe_and_report_a_full_stdout() {
     let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
 
     let model = dir.path().join("piped");
-    let o = closed_pipe(train().arg(&c.table).arg("-o").arg(&model).args(fast()));
+    let o = run_with_stdout_closed(train().arg(&c.table).arg("-o").arg(&model).args(fast()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
     assert!(model.join("model.safetensors").is_file());
@@ -1103,7 +1094,7 @@ fn train_and_evaluate_go_on_after_a_closed_pipe_and_report_a_full_stdout() {
         "train: cannot write to standard output: No space left on device (os error 28)\n"
     );
 
-    let o = closed_pipe(evaluate().arg("--model").arg(&c.model).arg(&c.table));
+    let o = run_with_stdout_closed(evaluate().arg("--model").arg(&c.model).arg(&c.table));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
     let o = full_disk(evaluate().arg("--model").arg(&c.model).arg(&c.table));
