@@ -16,8 +16,9 @@ use std::path::Path;
 use symphonia::core::audio::conv::FromSample;
 use symphonia::core::audio::sample::i24;
 
-/// Frames converted and averaged per block.
-const BLOCK_FRAMES: usize = 4096;
+/// Samples (all channels) converted and averaged per block: whole frames, at least one,
+/// so that a header stating 65535 channels does not size the buffers.
+const BLOCK_SAMPLES: usize = 1 << 16;
 
 /// Decodes `input` with hound; `None` when hound cannot read it either (the caller then
 /// reports symphonia's error).
@@ -37,13 +38,14 @@ pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Opti
     };
     let header_frames = u64::from(reader.duration());
     let mut sink = Sink::new(path, spec.sample_rate, opts, Some(header_frames)).ok()?;
-    let mut frames: Vec<f32> = Vec::with_capacity(BLOCK_FRAMES * channels);
-    let mut mono = Vec::with_capacity(BLOCK_FRAMES);
+    let block = (BLOCK_SAMPLES / channels).max(1) * channels;
+    let mut frames: Vec<f32> = Vec::with_capacity(block);
+    let mut mono = Vec::with_capacity(block / channels);
     let mut truncated = false;
     let mut stream = Samples::new(&mut reader, spec);
     while !sink.is_full() {
         frames.clear();
-        while frames.len() < BLOCK_FRAMES * channels {
+        while frames.len() < block {
             match stream.next() {
                 Some(Ok(v)) => frames.push(v),
                 Some(Err(_)) => {
@@ -59,7 +61,7 @@ pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Opti
         }
         mix::interleaved_to_mono(&frames[..whole], channels, &mut mono);
         sink.push(&mono).ok()?;
-        if truncated || whole < BLOCK_FRAMES * channels {
+        if truncated || whole < block {
             break;
         }
     }
