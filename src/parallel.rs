@@ -118,15 +118,17 @@ fn run_one<I, S, R>(item: &I, scratch: &mut S, work: &impl Fn(&I, &mut S) -> R) 
     IN_JOB.with(|f| f.set(was_in_job));
     match result {
         Ok(r) => Outcome::Done(r),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Outcome::Panicked(msg)
-        }
+        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
     }
+}
+
+/// The text a panic was raised with (`panic!("...")`, `unwrap` and the like).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 thread_local! {
@@ -153,12 +155,7 @@ pub fn quiet_panics(program: &'static str) {
 
 /// `internal error: message (at file:line)`, on one line.
 fn internal_error_line(info: &std::panic::PanicHookInfo<'_>) -> String {
-    let payload = info.payload();
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
+    let message = panic_message(info.payload());
     let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
     match info.location() {
         Some(at) => format!("internal error: {message} (at {}:{})", at.file(), at.line()),
