@@ -269,7 +269,7 @@ fn cause(e: &musicgenre_features::Error, path: &std::path::Path) -> String {
 /// (window length and hop above all: the header is the same for any `--segment`), as
 /// `OUT.csv.layout.json` records them. A table without that file is taken as it is.
 fn check_resume_settings(out: &std::path::Path, extractor: &Extractor) -> Result<()> {
-    let path = PathBuf::from(format!("{}.layout.json", out.display()));
+    let path = layout_path(out);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -302,9 +302,14 @@ fn check_resume_settings(out: &std::path::Path, extractor: &Extractor) -> Result
     Ok(())
 }
 
+/// `OUT.csv.layout.json`, next to the table.
+fn layout_path(out: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.layout.json", out.display()))
+}
+
 /// `OUT.csv.layout.json`: the layout contract (version + names) and the settings.
 fn write_layout(out: &std::path::Path, extractor: &Extractor) -> Result<()> {
-    let path = PathBuf::from(format!("{}.layout.json", out.display()));
+    let path = layout_path(out);
     let layout = serde_json::json!({
         "version": musicgenre_features::LAYOUT_VERSION,
         "names": musicgenre_features::feature_names(),
