@@ -28,21 +28,13 @@ pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Opti
     let mut reader = hound::WavReader::new(BufReader::new(source)).ok()?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels);
-    let codec = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Int, 8) => "pcm_u8",
-        (hound::SampleFormat::Int, 16) => "pcm_s16le",
-        (hound::SampleFormat::Int, 24) => "pcm_s24le",
-        (hound::SampleFormat::Int, 32) => "pcm_s32le",
-        (hound::SampleFormat::Float, 32) => "pcm_f32le",
-        _ => return None,
-    };
     let header_frames = u64::from(reader.duration());
+    let (mut stream, codec) = Samples::new(&mut reader, spec)?;
     let mut sink = Sink::new(path, spec.sample_rate, opts, Some(header_frames)).ok()?;
     let block = (BLOCK_SAMPLES / channels).max(1) * channels;
     let mut frames: Vec<f32> = Vec::with_capacity(block);
     let mut mono = Vec::with_capacity(block / channels);
     let mut truncated = false;
-    let mut stream = Samples::new(&mut reader, spec);
     while !sink.is_full() {
         frames.clear();
         while frames.len() < block {
@@ -92,14 +84,21 @@ enum Samples<'r, R: std::io::Read> {
 }
 
 impl<'r, R: std::io::Read> Samples<'r, R> {
-    fn new(reader: &'r mut hound::WavReader<R>, spec: hound::WavSpec) -> Self {
-        match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Float, _) => Samples::F32(reader.samples()),
-            (_, 8) => Samples::I8(reader.samples()),
-            (_, 16) => Samples::I16(reader.samples()),
-            (_, 24) => Samples::I24(reader.samples()),
-            _ => Samples::I32(reader.samples()),
-        }
+    /// The samples of `reader` and symphonia's short name of their codec; `None` for a
+    /// format hound reads that symphonia's conversions do not cover.
+    fn new(
+        reader: &'r mut hound::WavReader<R>,
+        spec: hound::WavSpec,
+    ) -> Option<(Self, &'static str)> {
+        use hound::SampleFormat::{Float, Int};
+        Some(match (spec.sample_format, spec.bits_per_sample) {
+            (Int, 8) => (Samples::I8(reader.samples()), "pcm_u8"),
+            (Int, 16) => (Samples::I16(reader.samples()), "pcm_s16le"),
+            (Int, 24) => (Samples::I24(reader.samples()), "pcm_s24le"),
+            (Int, 32) => (Samples::I32(reader.samples()), "pcm_s32le"),
+            (Float, 32) => (Samples::F32(reader.samples()), "pcm_f32le"),
+            _ => return None,
+        })
     }
 
     fn next(&mut self) -> Option<hound::Result<f32>> {
