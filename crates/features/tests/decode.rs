@@ -382,6 +382,89 @@ fn wavs_with_more_than_26_channels_are_read_too() {
     }
 }
 
+/// hound reads no 64-bit float, and symphonia no more than 26 channels: such a WAV is
+/// read from its data chunk, plain or extensible header, with a size left unknown, cut,
+/// or at a rate below the floor. (symphonia read the 40-channel extensible header, whose
+/// channel mask is 0, as 8 channels without an error.)
+#[test]
+fn f64_wavs_with_more_than_26_channels_are_read_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let sr = 16000;
+    let n = 3000;
+    for channels in [27u16, 40] {
+        let signal = test_signal(sr, usize::from(channels), n, 1.0);
+        let expected: Vec<f32> = signal
+            .iter()
+            .map(|f| mean_f32(&f.iter().map(|&v| v as f32).collect::<Vec<_>>()))
+            .collect();
+        let plain = f64_wav(sr, &signal);
+        let extensible = f64_extensible_wav(sr, &signal);
+        // A streaming writer's header: the data size left as 0xFFFFFFFF.
+        let mut unknown = plain.clone();
+        let data_size = unknown.len() - signal.len() * usize::from(channels) * 8 - 4;
+        unknown[data_size..data_size + 4].copy_from_slice(&[0xff; 4]);
+        for (name, bytes) in [
+            ("plain", &plain),
+            ("ext", &extensible),
+            ("unknown", &unknown),
+        ] {
+            let path = dir.path().join(format!("{name}{channels}.wav"));
+            std::fs::write(&path, bytes).unwrap();
+            let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(audio.info.channels, usize::from(channels), "{name}");
+            assert_eq!(audio.info.codec, "pcm_f64le", "{name}");
+            assert_eq!(audio.info.bits_per_sample, Some(64), "{name}");
+            assert!(!audio.info.truncated, "{name}");
+            assert_eq!(audio.samples, expected, "{name} {channels} channels");
+        }
+
+        // Cut at 60%, mid-sample: the frames before the cut.
+        let cut_path = dir.path().join(format!("cut{channels}.wav"));
+        std::fs::write(&cut_path, &plain[..plain.len() * 6 / 10 + 3]).unwrap();
+        let cut = load(&cut_path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(cut.info.truncated);
+        let k = cut.samples.len();
+        assert!(k > n / 2 && k < n, "{k} frames");
+        assert_eq!(cut.samples, expected[..k]);
+
+        // Resampled to 22050 Hz like any other file.
+        let path = dir.path().join(format!("plain{channels}.wav"));
+        let resampled = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(resampled.samples.len(), (n * 22050).div_ceil(16000));
+    }
+
+    // The rate floor holds on this path too.
+    let low = dir.path().join("low.wav");
+    std::fs::write(&low, f64_wav(8, &test_signal(8, 27, 100, 1.0))).unwrap();
+    let err = load(&low, &native()).unwrap_err().to_string();
+    assert!(err.contains("a sample rate of 8 Hz"), "{err}");
+}
+
+/// A 64-bit float WAV with a WAVE_FORMAT_EXTENSIBLE header (KSDATAFORMAT_SUBTYPE_IEEE_FLOAT).
+fn f64_extensible_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
+    let channels = frames.first().map_or(1, Vec::len) as u16;
+    let data: Vec<u8> = frames
+        .iter()
+        .flatten()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let block_align = channels * 8;
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&0xfffeu16.to_le_bytes());
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&sr.to_le_bytes());
+    fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
+    fmt.extend_from_slice(&block_align.to_le_bytes());
+    fmt.extend_from_slice(&64u16.to_le_bytes());
+    fmt.extend_from_slice(&22u16.to_le_bytes());
+    fmt.extend_from_slice(&64u16.to_le_bytes());
+    fmt.extend_from_slice(&0u32.to_le_bytes());
+    fmt.extend_from_slice(&[
+        3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
+    ]);
+    riff_wave(&[(b"fmt ", fmt), (b"data", data)])
+}
+
 /// A small file stating a rate of a few hertz would resample to hours of audio: it is
 /// refused at once, whichever way it is loaded, and the floor itself is read.
 #[test]

@@ -9,8 +9,9 @@
 //! MP3 (and MP1/MP2) goes through libmpg123, the decoder libsndfile uses, built as
 //! librosa's copy is (`decode/mpg123.rs`, [`Mp3Decoder`]): the samples are librosa's,
 //! bit for bit. That includes free-format streams (no bitrate in the frame headers),
-//! which symphonia's probe does not recognise; their tags are then not read. Everything else, and MP3 where libmpg123 is not built (outside x86_64
-//! Linux) or when [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
+//! which symphonia's probe does not recognise; their tags are then not read. Everything
+//! else, and MP3 where libmpg123 is not built (outside x86_64 Linux) or when
+//! [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
 //!
 //! symphonia probes every file (container, codec, tags) and decodes the others packet
 //! by packet: each packet is converted to f32 the way libsndfile converts (integers
@@ -55,7 +56,8 @@
 //! 16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE) with libsndfile's
 //! conversions, and one decode path keeps the damage policy and the streaming the same
 //! for all formats. hound lacks 64-bit float, but reads any channel count: a WAV that
-//! symphonia refuses (more than 26 channels) is read by hound (`decode/wav.rs`).
+//! symphonia refuses (more than 26 channels) is read by hound, or its data chunk
+//! directly when it holds 64-bit floats (`decode/wav.rs`).
 
 mod id3;
 mod mix;
@@ -359,6 +361,19 @@ fn open(path: &Path) -> Result<std::fs::File> {
 /// * a file whose leading ID3v2 tag symphonia rejects is read again without the tag,
 ///   as mpg123 skips it.
 fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Audio> {
+    let wave_channels = wave_channels(input);
+    let by_hound = || match contain_panics(path, || Ok(wav::decode(input, path, opts))) {
+        Ok(read) => read,
+        Err(failed) => Some(Err(failed.error)),
+    };
+    if let Some(channels) = wave_channels.filter(|&c| c > MAX_SYMPHONIA_WAV_CHANNELS) {
+        return by_hound().unwrap_or_else(|| {
+            Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!("this sample format in a WAV of {channels} channels"),
+            })
+        });
+    }
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
@@ -376,24 +391,25 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
         }) => attempt(mode).map_err(|_| error),
         Err(Failed { error, .. }) => Err(error),
     };
-    // A WAV symphonia refuses (more than 26 channels) may still be one hound reads.
+    // A WAV symphonia refuses (a WAVE_FORMAT_EXTENSIBLE header of 19 to 26 channels
+    // with no mask) may still be one hound reads.
     match result {
-        Err(error) if is_wave_input(input) => {
-            match contain_panics(path, || Ok(wav::decode(input, path, opts))) {
-                Ok(Some(audio)) => Ok(audio),
-                _ => Err(error),
-            }
-        }
+        Err(error) if wave_channels.is_some() => by_hound().unwrap_or(Err(error)),
         result => result,
     }
 }
 
-/// Whether `input` starts as a RIFF/WAVE file.
-fn is_wave_input(input: &Input<'_>) -> bool {
-    let mut head = [0u8; 12];
-    input
-        .open(Mode::Seekable)
-        .is_ok_and(|mut s| s.read_exact(&mut head).is_ok() && riff::is_wave(&head))
+/// The most channels symphonia 0.6.1 reads from a WAV. It names 26 positions, and for a
+/// WAVE_FORMAT_EXTENSIBLE header of more than 32 channels its channel-mask fix
+/// overflows: some such files (33 to 50 channels) decode without an error as fewer
+/// channels (40 as 8), which scrambles the samples. WAVs of more channels go to
+/// `decode/wav.rs` at once.
+const MAX_SYMPHONIA_WAV_CHANNELS: u16 = 26;
+
+/// The channel count of a RIFF/WAVE `input`; `None` for any other input.
+fn wave_channels(input: &Input<'_>) -> Option<u16> {
+    let mut source = input.open(Mode::Seekable).ok()?;
+    riff::wave_format(source.as_mut()).map(|f| f.channels)
 }
 
 /// Runs `f`, turning a panic (symphonia's, on malformed data) into an error for `path`.

@@ -7,11 +7,14 @@
 //! scaled by 1/2^(bits-1)) and averaged in f32 in channel order, as [`super::mix`] does,
 //! a block of frames at a time, so memory stays the 22050-Hz output. A data chunk that
 //! ends early keeps the audio before the cut and marks the file truncated. hound has no
-//! 64-bit float: such a file keeps symphonia's error.
+//! 64-bit float: such a file's data chunk is read directly (`riff::wave_format`), with
+//! symphonia's conversion, a plain cast to f32.
 
+use super::tags::Tags;
 use super::{assemble, mix, riff, Decoded, Input, LoadOptions, Mode, Sink};
 use crate::decode::Audio;
-use std::io::BufReader;
+use crate::error::Result;
+use std::io::{BufReader, Read, Seek, SeekFrom, Take};
 use std::path::Path;
 use symphonia::core::audio::conv::FromSample;
 use symphonia::core::audio::sample::i24;
@@ -20,17 +23,69 @@ use symphonia::core::audio::sample::i24;
 /// so that a header stating 65535 channels does not size the buffers.
 const BLOCK_SAMPLES: usize = 1 << 16;
 
-/// Decodes `input` with hound; `None` when hound cannot read it either (the caller then
-/// reports symphonia's error).
-pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Option<Audio> {
+/// Decodes `input` with hound (or, for 64-bit float, which hound lacks, by reading its
+/// data chunk directly); `None` when neither can read it (the caller then reports
+/// symphonia's error).
+pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Option<Result<Audio>> {
     let mut source = input.open(Mode::Seekable).ok()?;
     let tags = riff::info_tags(source.as_mut());
+    let format = riff::wave_format(source.as_mut());
+    if let Some(riff::WaveFormat {
+        tag: riff::FORMAT_IEEE_FLOAT,
+        bits_per_sample: 64,
+        channels,
+        sample_rate,
+        block_align,
+        data: Some((start, len)),
+    }) = format
+    {
+        if channels == 0 || u32::from(block_align) != 8 * u32::from(channels) {
+            return None;
+        }
+        source.seek(SeekFrom::Start(start)).ok()?;
+        let format = Format {
+            channels: usize::from(channels),
+            sample_rate,
+            bits_per_sample: 64,
+            header_frames: len / u64::from(block_align),
+            codec: "pcm_f64le",
+        };
+        let stream = Samples::F64(BufReader::new(source).take(len));
+        return Some(run(stream, &format, tags, path, opts));
+    }
     let mut reader = hound::WavReader::new(BufReader::new(source)).ok()?;
     let spec = reader.spec();
-    let channels = usize::from(spec.channels);
     let header_frames = u64::from(reader.duration());
-    let (mut stream, codec) = Samples::new(&mut reader, spec)?;
-    let mut sink = Sink::new(path, spec.sample_rate, opts, Some(header_frames)).ok()?;
+    let (stream, codec) = Samples::new(&mut reader, spec)?;
+    let format = Format {
+        channels: usize::from(spec.channels),
+        sample_rate: spec.sample_rate,
+        bits_per_sample: spec.bits_per_sample,
+        header_frames,
+        codec,
+    };
+    Some(run(stream, &format, tags, path, opts))
+}
+
+/// What the header says of the samples.
+struct Format {
+    channels: usize,
+    sample_rate: u32,
+    bits_per_sample: u16,
+    header_frames: u64,
+    codec: &'static str,
+}
+
+/// Converts, averages and resamples the samples of `stream` a block at a time.
+fn run<R: Read>(
+    mut stream: Samples<'_, R>,
+    format: &Format,
+    tags: Tags,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Audio> {
+    let channels = format.channels;
+    let mut sink = Sink::new(path, format.sample_rate, opts, Some(format.header_frames))?;
     let block = (BLOCK_SAMPLES / channels).max(1) * channels;
     let mut frames: Vec<f32> = Vec::with_capacity(block);
     let mut mono = Vec::with_capacity(block / channels);
@@ -52,26 +107,26 @@ pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Opti
             break;
         }
         mix::interleaved_to_mono(&frames[..whole], channels, &mut mono);
-        sink.push(&mono).ok()?;
+        sink.push(&mono)?;
         if truncated || whole < block {
             break;
         }
     }
     let decoded = Decoded {
         sink: Some(sink),
-        native_sr: spec.sample_rate,
+        native_sr: format.sample_rate,
         channels,
         skipped_packets: 0,
         truncated,
         last_decode_error: None,
-        header_frames: Some(header_frames),
+        header_frames: Some(format.header_frames),
         length_is_before_edit: false,
         container: "wave",
-        codec,
-        bits_per_sample: Some(u32::from(spec.bits_per_sample)),
+        codec: format.codec,
+        bits_per_sample: Some(u32::from(format.bits_per_sample)),
         tags,
     };
-    assemble(decoded, path, opts).ok()
+    assemble(decoded, path, opts).map_err(|failed| failed.error)
 }
 
 /// hound's samples of one format, as f32 the way symphonia converts them.
@@ -81,6 +136,8 @@ enum Samples<'r, R: std::io::Read> {
     I24(hound::WavSamples<'r, R, i32>),
     I32(hound::WavSamples<'r, R, i32>),
     F32(hound::WavSamples<'r, R, f32>),
+    /// The data chunk of a 64-bit float file, as it lies.
+    F64(Take<R>),
 }
 
 impl<'r, R: std::io::Read> Samples<'r, R> {
@@ -110,6 +167,17 @@ impl<'r, R: std::io::Read> Samples<'r, R> {
             Samples::I24(s) => s.next()?.map(|v| f32::from_sample(i24(v))),
             Samples::I32(s) => s.next()?.map(f32::from_sample),
             Samples::F32(s) => s.next()?,
+            Samples::F64(r) => {
+                let mut bytes = [0u8; 8];
+                match r.read(&mut bytes) {
+                    Ok(0) if r.limit() == 0 => return None,
+                    Ok(n) => r
+                        .read_exact(&mut bytes[n..])
+                        .map(|()| f64::from_le_bytes(bytes) as f32)
+                        .map_err(hound::Error::IoError),
+                    Err(e) => Err(hound::Error::IoError(e)),
+                }
+            }
         })
     }
 }
