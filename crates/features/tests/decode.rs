@@ -1109,6 +1109,28 @@ fn no_audio_track_and_unsupported_codec_are_named() {
     let e = err_of(&opus);
     assert!(matches!(e, Error::UnsupportedCodec { .. }), "{e}");
     assert_message(&e, &opus, "unsupported codec Opus");
+
+    // symphonia's AAC decoder stops at stereo: the file is named with the reason.
+    let aac = fixture("six_aac.m4a");
+    let e = err_of(&aac);
+    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert_message(&e, &aac, "AAC with 6 channels");
+}
+
+/// Six channels (5.1) in every lossless format we read, and in Vorbis (against librosa
+/// in `load_matches_librosa_load`): ALAC decodes to the very samples of the FLAC.
+#[test]
+fn six_channels_decode_alike_in_flac_and_alac() {
+    let flac = load(&fixture("six.flac"), &native()).unwrap();
+    let alac = load(&fixture("six_alac.m4a"), &native()).unwrap();
+    assert_eq!(flac.info.channels, 6);
+    assert_eq!(alac.info.channels, 6);
+    assert_eq!(alac.info.codec, "alac");
+    assert_eq!(flac.samples.len(), 22050);
+    assert_eq!(alac.samples, flac.samples);
+    let vorbis = load(&fixture("six.ogg"), &native()).unwrap();
+    assert_eq!(vorbis.info.channels, 6);
+    assert_eq!(vorbis.samples.len(), flac.samples.len());
 }
 
 #[test]

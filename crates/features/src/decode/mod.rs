@@ -583,6 +583,20 @@ fn decode<'s>(
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| match e {
+            // symphonia's AAC decoder reads AAC-LC in mono or stereo, nothing more.
+            SymError::Unsupported(_) if params.codec == codec_ids::CODEC_ID_AAC => {
+                Error::Unsupported {
+                    path: p(),
+                    reason: match params.channels.as_ref().map(|c| c.count()) {
+                        Some(n) if n > 2 => format!(
+                            "AAC with {n} channels (the AAC decoder reads mono and stereo only)"
+                        ),
+                        _ => "AAC other than AAC-LC, such as HE-AAC (the AAC decoder reads \
+                              AAC-LC only)"
+                            .into(),
+                    },
+                }
+            }
             SymError::Unsupported(_) => Error::UnsupportedCodec {
                 path: p(),
                 container,
