@@ -1133,6 +1133,41 @@ fn six_channels_decode_alike_in_flac_and_alac() {
     assert_eq!(vorbis.samples.len(), flac.samples.len());
 }
 
+/// Damage in the middle of a file costs the packet it hits, and the rest decodes. The
+/// ALAC decoder rejects the packet, which is skipped and counted; the FLAC reader
+/// resyncs on the next frame itself, so the file gives fewer frames than it states and
+/// is marked truncated. Either way the output is the file less that one block.
+#[test]
+fn a_damaged_packet_is_skipped_and_the_rest_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    // (fixture, skipped packets, marked truncated); both code 4096 frames a block.
+    for (name, skipped, truncated) in [("six_alac.m4a", 1, false), ("tone.flac", 0, true)] {
+        let whole = load(&fixture(name), &native()).unwrap();
+        assert_eq!(whole.info.skipped_packets, 0);
+        let mut bytes = std::fs::read(fixture(name)).unwrap();
+        let middle = bytes.len() / 2;
+        for b in &mut bytes[middle..middle + 40] {
+            *b ^= 0x5a;
+        }
+        let path = dir.path().join(format!("damaged_{name}"));
+        std::fs::write(&path, &bytes).unwrap();
+        let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(audio.info.skipped_packets, skipped, "{name}");
+        assert_eq!(audio.info.truncated, truncated, "{name}");
+        let block = 4096;
+        assert_eq!(audio.samples.len(), whole.samples.len() - block, "{name}");
+        let lost = (0..whole.samples.len() / block).find(|&k| {
+            let mut kept = whole.samples[..k * block].to_vec();
+            kept.extend_from_slice(&whole.samples[(k + 1) * block..]);
+            kept == audio.samples
+        });
+        assert!(
+            lost.is_some_and(|k| k > 0),
+            "{name}: not the file less one block from the middle"
+        );
+    }
+}
+
 #[test]
 fn cut_files_return_the_audio_before_the_cut() {
     let dir = tempfile::tempdir().unwrap();

@@ -228,7 +228,8 @@ pub struct AudioInfo {
     /// Packets the codec rejected and we skipped (each is a short gap in the audio).
     pub skipped_packets: u64,
     /// The file was cut: the stream ended mid-packet, or before the length its header
-    /// states. The audio before the cut is returned.
+    /// states with no packet skipped to explain it (a FLAC reader that resyncs past a
+    /// damaged frame says so too). The audio before the cut is returned.
     pub truncated: bool,
 }
 
@@ -869,8 +870,12 @@ fn assemble(d: Decoded, path: &Path, opts: &LoadOptions) -> Result<Audio, Failed
         .into());
     }
     // A container that states its length and delivered less was cut (MP3, FLAC and
-    // the like end quietly at the cut). AAC in MP4 states its length before the edit.
-    if !stopped_early && !length_is_before_edit && header_frames.is_some_and(|n| native_frames < n)
+    // the like end quietly at the cut), unless packets were skipped, which explains the
+    // missing frames. AAC in MP4 states its length before the edit.
+    if !stopped_early
+        && !length_is_before_edit
+        && skipped_packets == 0
+        && header_frames.is_some_and(|n| native_frames < n)
     {
         truncated = true;
     }
