@@ -459,6 +459,31 @@ fn channel_counts_rates_and_sample_formats() {
 /// Checks that two feature rows agree on the columns that are well conditioned (means
 /// and medians: higher moments of nearly constant rows amplify rounding), relative to
 /// `tol` of each value's magnitude (plus `tol` absolute).
+/// The artist column, which training splits by, comes from each format's tags; a file
+/// without them leaves it empty. Files directly in the folder have an empty label.
+#[test]
+fn artist_column_comes_from_the_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("audio");
+    std::fs::create_dir_all(root.join("jazz")).unwrap();
+    std::fs::copy(fixture("tone.mp3"), root.join("jazz/id3.mp3")).unwrap();
+    std::fs::copy(fixture("tone.flac"), root.join("jazz/vorbis_comment.flac")).unwrap();
+    std::fs::copy(fixture("tone.ogg"), root.join("jazz/vorbis.ogg")).unwrap();
+    std::fs::copy(fixture("tone_8k.mp3"), root.join("untagged.mp3")).unwrap();
+    let (run, out) = extract(dir.path(), &[&root]);
+    run.assert_code(0);
+    let t = table(&out);
+    let cells = |key: &str| {
+        let row = t.row(key);
+        (row[1].clone(), row[2].clone())
+    };
+    let jazz = |artist: &str| ("jazz".to_string(), artist.to_string());
+    assert_eq!(cells("jazz/id3.mp3"), jazz("Test Artist"));
+    assert_eq!(cells("jazz/vorbis_comment.flac"), jazz("Flac Artist"));
+    assert_eq!(cells("jazz/vorbis.ogg"), jazz("Vorbis Artist"));
+    assert_eq!(cells("untagged.mp3"), (String::new(), String::new()));
+}
+
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     let names = musicgenre_features::feature_names();
     for (i, name) in names.iter().enumerate() {

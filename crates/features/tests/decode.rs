@@ -216,6 +216,71 @@ fn wav_float32_and_float64_decode_exactly() {
     assert_eq!(audio.samples, expected);
 }
 
+/// hound writes WAVE_FORMAT_EXTENSIBLE for more than 16 bits; libsndfile and Python's
+/// soundfile write the plain header (tag 1 or 3). Both decode to the same samples.
+#[test]
+fn plain_and_extensible_headers_decode_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let sr = 44100;
+    let signal = test_signal(sr, 2, 2000, 1.0);
+    // (bits, float, sample bytes from a value in [-1, 1])
+    type Encode = fn(f64) -> Vec<u8>;
+    let cases: [(u16, bool, Encode); 3] = [
+        (24, false, |v| {
+            ((v * 8_388_607.0).round() as i32).to_le_bytes()[..3].to_vec()
+        }),
+        (32, false, |v| {
+            ((v * 2_147_483_647.0).round() as i32)
+                .to_le_bytes()
+                .to_vec()
+        }),
+        (32, true, |v| (v as f32).to_le_bytes().to_vec()),
+    ];
+    for (bits, float, encode) in cases {
+        let channels = 2u16;
+        let block_align = channels * bits / 8;
+        let data: Vec<u8> = signal.iter().flatten().flat_map(|&v| encode(v)).collect();
+        let mut fmt = Vec::new();
+        fmt.extend_from_slice(&(if float { 3u16 } else { 1 }).to_le_bytes());
+        fmt.extend_from_slice(&channels.to_le_bytes());
+        fmt.extend_from_slice(&sr.to_le_bytes());
+        fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
+        fmt.extend_from_slice(&block_align.to_le_bytes());
+        fmt.extend_from_slice(&bits.to_le_bytes());
+        let plain_path = dir.path().join(format!("plain_{bits}_{float}.wav"));
+        std::fs::write(&plain_path, riff_wave(&[(b"fmt ", fmt), (b"data", data)])).unwrap();
+
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: sr,
+            bits_per_sample: bits,
+            sample_format: if float {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        };
+        let ext_path = dir.path().join(format!("ext_{bits}_{float}.wav"));
+        let mut w = hound::WavWriter::create(&ext_path, spec).unwrap();
+        for &v in signal.iter().flatten() {
+            match (float, bits) {
+                (true, _) => w.write_sample(v as f32).unwrap(),
+                (false, 24) => w.write_sample((v * 8_388_607.0).round() as i32).unwrap(),
+                _ => w
+                    .write_sample((v * 2_147_483_647.0).round() as i32)
+                    .unwrap(),
+            }
+        }
+        w.finalize().unwrap();
+
+        let plain = load(&plain_path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        let ext = load(&ext_path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plain.info.codec, ext.info.codec);
+        assert_eq!(plain.samples.len(), signal.len());
+        assert_eq!(plain.samples, ext.samples, "{bits} bits, float {float}");
+    }
+}
+
 /// A 64-bit IEEE-float WAV (format tag 3, 18-byte fmt chunk, fact chunk).
 fn f64_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
     let channels = frames.first().map_or(1, Vec::len) as u16;
