@@ -297,7 +297,7 @@ fn wav_headers_that_lie_about_the_length() {
     for (name, bytes, _) in &cases {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
-    // The header says there is audio, the file has none.
+    // The header says there is audio, the file has none: cut right after its header.
     let (mut empty, at0) = wav_bytes(&[]);
     set(&mut empty, at0, 32000);
     std::fs::write(dir.path().join("no_data.wav"), &empty).unwrap();
@@ -319,7 +319,7 @@ fn wav_headers_that_lie_about_the_length() {
         &run,
         &out,
         &dir.path().join("no_data.wav"),
-        "damaged header",
+        "the file ends before any audio (cut short?)",
     );
 }
 
