@@ -238,15 +238,8 @@ fn plain_and_extensible_headers_decode_alike() {
     ];
     for (bits, float, encode) in cases {
         let channels = 2u16;
-        let block_align = channels * bits / 8;
         let data: Vec<u8> = signal.iter().flatten().flat_map(|&v| encode(v)).collect();
-        let mut fmt = Vec::new();
-        fmt.extend_from_slice(&(if float { 3u16 } else { 1 }).to_le_bytes());
-        fmt.extend_from_slice(&channels.to_le_bytes());
-        fmt.extend_from_slice(&sr.to_le_bytes());
-        fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
-        fmt.extend_from_slice(&block_align.to_le_bytes());
-        fmt.extend_from_slice(&bits.to_le_bytes());
+        let fmt = fmt_chunk(if float { 3 } else { 1 }, channels, sr, bits);
         let plain_path = dir.path().join(format!("plain_{bits}_{float}.wav"));
         std::fs::write(&plain_path, riff_wave(&[(b"fmt ", fmt), (b"data", data)])).unwrap();
 
@@ -289,14 +282,7 @@ fn f64_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
         .flatten()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    let block_align = channels * 8;
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&3u16.to_le_bytes());
-    fmt.extend_from_slice(&channels.to_le_bytes());
-    fmt.extend_from_slice(&sr.to_le_bytes());
-    fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
-    fmt.extend_from_slice(&block_align.to_le_bytes());
-    fmt.extend_from_slice(&64u16.to_le_bytes());
+    let mut fmt = fmt_chunk(3, channels, sr, 64);
     fmt.extend_from_slice(&0u16.to_le_bytes());
     riff_wave(&[
         (b"fmt ", fmt),
@@ -323,13 +309,20 @@ fn riff_wave(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
 }
 
 fn pcm16_fmt(sr: u32, channels: u16) -> Vec<u8> {
+    fmt_chunk(1, channels, sr, 16)
+}
+
+/// The 16 bytes every `fmt ` chunk starts with: format tag, channels, rate, byte rate,
+/// block align and bits per sample.
+fn fmt_chunk(tag: u16, channels: u16, sr: u32, bits: u16) -> Vec<u8> {
+    let block_align = channels * bits / 8;
     let mut fmt = Vec::new();
-    fmt.extend_from_slice(&1u16.to_le_bytes());
+    fmt.extend_from_slice(&tag.to_le_bytes());
     fmt.extend_from_slice(&channels.to_le_bytes());
     fmt.extend_from_slice(&sr.to_le_bytes());
-    fmt.extend_from_slice(&(sr * 2 * u32::from(channels)).to_le_bytes());
-    fmt.extend_from_slice(&(2 * channels).to_le_bytes());
-    fmt.extend_from_slice(&16u16.to_le_bytes());
+    fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
+    fmt.extend_from_slice(&block_align.to_le_bytes());
+    fmt.extend_from_slice(&bits.to_le_bytes());
     fmt
 }
 
@@ -513,14 +506,7 @@ fn f64_extensible_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
         .flatten()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    let block_align = channels * 8;
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&0xfffeu16.to_le_bytes());
-    fmt.extend_from_slice(&channels.to_le_bytes());
-    fmt.extend_from_slice(&sr.to_le_bytes());
-    fmt.extend_from_slice(&(sr * u32::from(block_align)).to_le_bytes());
-    fmt.extend_from_slice(&block_align.to_le_bytes());
-    fmt.extend_from_slice(&64u16.to_le_bytes());
+    let mut fmt = fmt_chunk(0xfffe, channels, sr, 64);
     fmt.extend_from_slice(&22u16.to_le_bytes());
     fmt.extend_from_slice(&64u16.to_le_bytes());
     fmt.extend_from_slice(&0u32.to_le_bytes());
