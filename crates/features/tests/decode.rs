@@ -274,6 +274,112 @@ fn plain_and_extensible_headers_decode_alike() {
     }
 }
 
+/// AIFF at 8, 16, 24 and 32 bits (big-endian, signed) and AIFF-C with 32-bit float
+/// (`fl32`) and little-endian 16-bit (`sowt`) samples, at rates that need resampling:
+/// integers scaled by 1/2^(bits-1) as libsndfile does, then the f32 channel mean.
+#[test]
+fn aiff_and_aifc_sample_formats_decode_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2000;
+    // (name, rate, bits, AIFF-C compression type, sample bytes, f32 libsndfile gives)
+    type Case = (&'static str, u32, u16, Option<&'static [u8; 4]>);
+    let cases: [Case; 6] = [
+        ("s8", 48000, 8, None),
+        ("s16", 44100, 16, None),
+        ("s24", 96000, 24, None),
+        ("s32", 32000, 32, None),
+        ("fl32", 44100, 32, Some(b"fl32")),
+        ("sowt", 16000, 16, Some(b"sowt")),
+    ];
+    for (name, sr, bits, compression) in cases {
+        let signal = test_signal(sr, 2, n, 1.0);
+        let float = compression == Some(b"fl32");
+        let mut data = Vec::new();
+        let mut frames_f32 = Vec::new();
+        for frame in &signal {
+            let mut converted = Vec::new();
+            for &v in frame {
+                if float {
+                    data.extend_from_slice(&(v as f32).to_be_bytes());
+                    converted.push(v as f32);
+                } else {
+                    let full = f64::from(1u32 << (bits - 1));
+                    let q = (v * (full - 1.0)).round() as i32;
+                    let bytes = usize::from(bits / 8);
+                    if compression == Some(b"sowt") {
+                        data.extend_from_slice(&q.to_le_bytes()[..bytes]);
+                    } else {
+                        data.extend_from_slice(&q.to_be_bytes()[4 - bytes..]);
+                    }
+                    converted.push((f64::from(q) / full) as f32);
+                }
+            }
+            frames_f32.push(mean_f32(&converted));
+        }
+        let path = dir.path().join(format!("{name}.aif"));
+        std::fs::write(&path, aiff(sr, 2, bits, compression, n as u32, &data)).unwrap();
+        let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(audio.info.native_sample_rate, sr, "{name}");
+        assert_eq!(audio.info.channels, 2, "{name}");
+        assert_eq!(audio.samples, frames_f32, "{name}");
+        let resampled = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            resampled.samples.len(),
+            (n * 22050).div_ceil(sr as usize),
+            "{name}"
+        );
+    }
+}
+
+/// An AIFF file, or AIFF-C when `compression` is given: COMM chunk (rate as an 80-bit
+/// extended float) and SSND chunk.
+fn aiff(
+    sr: u32,
+    channels: u16,
+    bits: u16,
+    compression: Option<&[u8; 4]>,
+    frames: u32,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut comm = Vec::new();
+    comm.extend_from_slice(&channels.to_be_bytes());
+    comm.extend_from_slice(&frames.to_be_bytes());
+    comm.extend_from_slice(&bits.to_be_bytes());
+    // 80-bit extended: sign and 15-bit exponent, then a 64-bit mantissa with its
+    // integer bit set.
+    let exp = 31 - sr.leading_zeros();
+    comm.extend_from_slice(&(16383 + exp as u16).to_be_bytes());
+    comm.extend_from_slice(&(u64::from(sr) << (63 - exp)).to_be_bytes());
+    if let Some(kind) = compression {
+        comm.extend_from_slice(kind);
+        comm.extend_from_slice(&[0, 0]); // empty Pascal string, padded to even
+    }
+    let mut ssnd = vec![0u8; 8]; // offset and block size
+    ssnd.extend_from_slice(data);
+    let mut body = if compression.is_some() {
+        b"AIFC".to_vec()
+    } else {
+        b"AIFF".to_vec()
+    };
+    if compression.is_some() {
+        body.extend_from_slice(b"FVER");
+        body.extend_from_slice(&4u32.to_be_bytes());
+        body.extend_from_slice(&0xA280_5140u32.to_be_bytes());
+    }
+    for (id, chunk) in [(b"COMM", &comm), (b"SSND", &ssnd)] {
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
+        body.extend_from_slice(chunk);
+        if chunk.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    let mut out = b"FORM".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
 /// A 64-bit IEEE-float WAV (format tag 3, 18-byte fmt chunk, fact chunk).
 fn f64_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
     let channels = frames.first().map_or(1, Vec::len) as u16;
