@@ -281,7 +281,7 @@ fn plain_and_extensible_headers_decode_alike() {
 fn aiff_and_aifc_sample_formats_decode_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let n = 2000;
-    // (name, rate, bits, AIFF-C compression type, sample bytes, f32 libsndfile gives)
+    // (name, rate, bits, AIFF-C compression type)
     type Case = (&'static str, u32, u16, Option<&'static [u8; 4]>);
     let cases: [Case; 6] = [
         ("s8", 48000, 8, None),
