@@ -484,6 +484,52 @@ fn artist_column_comes_from_the_tags() {
     assert_eq!(cells("untagged.mp3"), (String::new(), String::new()));
 }
 
+/// `--segment` alone steps by the window length and drops a last partial window;
+/// `--segment-hop` needs `--segment`; `--quiet` leaves stderr empty, and without it a
+/// run that is not on a terminal ends with one summary line.
+#[test]
+fn segment_defaults_and_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = dir.path().join("song.wav");
+    write_mono(&song, 22050, &music(22050, 3.5, 3));
+    let out = dir.path().join("out.csv");
+
+    let r = run(
+        features().args(["--segment", "1"]).arg(&song).arg(&out),
+        LIMIT,
+    );
+    r.assert_code(0);
+    let t = table(&out);
+    let starts: Vec<f64> = t.rows.iter().map(|r| r[3].parse().unwrap()).collect();
+    assert_eq!(starts, vec![0.0, 1.0, 2.0]);
+    assert!(t.rows.iter().all(|r| r[4] == "1"), "every window lasts 1 s");
+    let summary: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(summary.len(), 1, "{}", r.stderr);
+    assert!(
+        summary[0].starts_with("features: 1 files (3 rows) written to "),
+        "{}",
+        r.stderr
+    );
+
+    let hop_alone = dir.path().join("hop.csv");
+    let r = run(
+        features()
+            .args(["--segment-hop", "0.5"])
+            .arg(&song)
+            .arg(&hop_alone),
+        LIMIT,
+    );
+    r.assert_code(2);
+    assert!(r.stderr.contains("--segment <SECONDS>"), "{}", r.stderr);
+    assert!(!hop_alone.exists());
+
+    let quiet = dir.path().join("quiet.csv");
+    let r = run(features().arg("-q").arg(&song).arg(&quiet), LIMIT);
+    r.assert_code(0);
+    assert_eq!(r.stderr, "", "--quiet prints nothing");
+    assert_eq!(table(&quiet).rows.len(), 1);
+}
+
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     let names = musicgenre_features::feature_names();
     for (i, name) in names.iter().enumerate() {
