@@ -530,6 +530,86 @@ fn segment_defaults_and_quiet() {
     assert_eq!(table(&quiet).rows.len(), 1);
 }
 
+/// On a terminal, `features` draws a bar with the count, rate and ETA, prints an error
+/// line above it, and clears it before the summary.
+#[test]
+fn progress_bar_on_a_terminal() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for seed in 0..3 {
+        let path = dir.path().join(format!("s{seed}.wav"));
+        write_mono(&path, 22050, &music(22050, 1.0, seed));
+        inputs.push(path);
+    }
+    let bad = dir.path().join("bad.wav");
+    std::fs::write(&bad, b"not audio").unwrap();
+    inputs.push(bad.clone());
+    let out = dir.path().join("out.csv");
+
+    // A pseudo-terminal of 120 columns for stderr.
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 40,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: valid pointers to locals; the two new descriptors are owned below.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned these descriptors, and nothing else owns them.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut terminal = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        // Ends with EIO once the child, the last holder of the other side, exits.
+        let _ = terminal.read_to_end(&mut seen);
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let mut cmd = features();
+    cmd.args(&inputs)
+        .arg(&out)
+        .args(["--jobs", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(slave);
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("features hung on a terminal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(1), "one file fails");
+    let screen = reader.join().unwrap();
+    assert!(screen.contains("/4 files"), "no bar: {screen:?}");
+    assert!(screen.contains("ETA"), "no ETA: {screen:?}");
+    assert!(screen.contains("/s"), "no rate: {screen:?}");
+    let error = format!("features: {}: not a recognised audio file", bad.display());
+    assert!(screen.contains(&error), "no error line: {screen:?}");
+    // The bar is cleared (erase line) before the summary, which comes last.
+    let summary = screen
+        .rfind("features: 3 files (3 rows) written to ")
+        .unwrap_or_else(|| panic!("no summary: {screen:?}"));
+    assert!(screen[..summary].ends_with("\x1b[2K"), "{screen:?}");
+    assert_eq!(table(&out).rows.len(), 3);
+}
+
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     let names = musicgenre_features::feature_names();
     for (i, name) in names.iter().enumerate() {
