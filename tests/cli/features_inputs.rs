@@ -610,6 +610,41 @@ fn progress_bar_on_a_terminal() {
     assert_eq!(table(&out).rows.len(), 3);
 }
 
+/// The table holds exactly the library's f32 values: each cell parses back to the
+/// same bits, whole files and windows alike.
+#[test]
+fn table_values_are_the_library_values_bit_for_bit() {
+    use musicgenre_features::{ExtractOptions, Extractor, Segments};
+    let dir = tempfile::tempdir().unwrap();
+    let song = dir.path().join("song.wav");
+    write_mono(&song, 44100, &music(44100, 2.5, 11));
+    for segments in [None, Some(Segments::new(1.0, 0.5).unwrap())] {
+        let out = dir.path().join("out.csv");
+        let _ = std::fs::remove_file(&out);
+        let mut cmd = features();
+        cmd.arg(&song).arg(&out);
+        if let Some(s) = &segments {
+            cmd.args(["--segment", "1", "--segment-hop", "0.5"]);
+            assert_eq!((s.length_s(), s.hop_s()), (1.0, 0.5));
+        }
+        run(&mut cmd, LIMIT).assert_code(0);
+        let extractor = Extractor::new(ExtractOptions { segments }).unwrap();
+        let expected = extractor
+            .extract_file(&song, &mut extractor.scratch())
+            .unwrap();
+        let t = table(&out);
+        assert_eq!(t.rows.len(), expected.windows.len());
+        for (row, window) in t.rows.iter().zip(&expected.windows) {
+            let cells: Vec<f32> = row[5..].iter().map(|c| c.parse().unwrap()).collect();
+            assert_eq!(cells.len(), window.values.len());
+            for (i, (a, b)) in cells.iter().zip(&window.values).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "column {i}: {a} vs {b}");
+            }
+            assert_eq!(row[3].parse::<f64>().unwrap(), window.start_s);
+        }
+    }
+}
+
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     let names = musicgenre_features::feature_names();
     for (i, name) in names.iter().enumerate() {
