@@ -356,28 +356,24 @@ fn aiff(
     }
     let mut ssnd = vec![0u8; 8]; // offset and block size
     ssnd.extend_from_slice(data);
-    let mut body = if compression.is_some() {
-        b"AIFC".to_vec()
-    } else {
-        b"AIFF".to_vec()
-    };
-    if compression.is_some() {
-        body.extend_from_slice(b"FVER");
-        body.extend_from_slice(&4u32.to_be_bytes());
-        body.extend_from_slice(&0xA280_5140u32.to_be_bytes());
+    match compression {
+        Some(_) => chunk_file(
+            b"FORM",
+            b"AIFC",
+            &[
+                (b"FVER", 0xA280_5140u32.to_be_bytes().to_vec()),
+                (b"COMM", comm),
+                (b"SSND", ssnd),
+            ],
+            u32::to_be_bytes,
+        ),
+        None => chunk_file(
+            b"FORM",
+            b"AIFF",
+            &[(b"COMM", comm), (b"SSND", ssnd)],
+            u32::to_be_bytes,
+        ),
     }
-    for (id, chunk) in [(b"COMM", &comm), (b"SSND", &ssnd)] {
-        body.extend_from_slice(id);
-        body.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
-        body.extend_from_slice(chunk);
-        if chunk.len() % 2 == 1 {
-            body.push(0);
-        }
-    }
-    let mut out = b"FORM".to_vec();
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    out
 }
 
 /// A 64-bit IEEE-float WAV (format tag 3, 18-byte fmt chunk, fact chunk).
@@ -399,17 +395,28 @@ fn f64_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
 
 /// A RIFF/WAVE file from chunks (padded to even lengths).
 fn riff_wave(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
-    let mut body = b"WAVE".to_vec();
+    chunk_file(b"RIFF", b"WAVE", chunks, u32::to_le_bytes)
+}
+
+/// A RIFF or IFF file: `outer` id, size, `form` type, then the chunks (padded to even
+/// lengths), sizes written by `size` (little-endian for RIFF, big-endian for AIFF).
+fn chunk_file(
+    outer: &[u8; 4],
+    form: &[u8; 4],
+    chunks: &[(&[u8; 4], Vec<u8>)],
+    size: fn(u32) -> [u8; 4],
+) -> Vec<u8> {
+    let mut body = form.to_vec();
     for (id, data) in chunks {
         body.extend_from_slice(*id);
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&size(data.len() as u32));
         body.extend_from_slice(data);
         if data.len() % 2 == 1 {
             body.push(0);
         }
     }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    let mut out = outer.to_vec();
+    out.extend_from_slice(&size(body.len() as u32));
     out.extend_from_slice(&body);
     out
 }
