@@ -378,19 +378,40 @@ fn aiff(
 
 /// A 64-bit IEEE-float WAV (format tag 3, 18-byte fmt chunk, fact chunk).
 fn f64_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
+    f64_wav_with(sr, frames, false)
+}
+
+/// A 64-bit float WAV with a WAVE_FORMAT_EXTENSIBLE header (KSDATAFORMAT_SUBTYPE_IEEE_FLOAT,
+/// channel mask 0).
+fn f64_extensible_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
+    f64_wav_with(sr, frames, true)
+}
+
+fn f64_wav_with(sr: u32, frames: &[Vec<f64>], extensible: bool) -> Vec<u8> {
     let channels = frames.first().map_or(1, Vec::len) as u16;
     let data: Vec<u8> = frames
         .iter()
         .flatten()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    let mut fmt = fmt_chunk(3, channels, sr, 64);
-    fmt.extend_from_slice(&0u16.to_le_bytes());
-    riff_wave(&[
-        (b"fmt ", fmt),
-        (b"fact", (frames.len() as u32).to_le_bytes().to_vec()),
-        (b"data", data),
-    ])
+    if extensible {
+        let mut fmt = fmt_chunk(0xfffe, channels, sr, 64);
+        fmt.extend_from_slice(&22u16.to_le_bytes());
+        fmt.extend_from_slice(&64u16.to_le_bytes());
+        fmt.extend_from_slice(&0u32.to_le_bytes());
+        fmt.extend_from_slice(&[
+            3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
+        ]);
+        riff_wave(&[(b"fmt ", fmt), (b"data", data)])
+    } else {
+        let mut fmt = fmt_chunk(3, channels, sr, 64);
+        fmt.extend_from_slice(&0u16.to_le_bytes());
+        riff_wave(&[
+            (b"fmt ", fmt),
+            (b"fact", (frames.len() as u32).to_le_bytes().to_vec()),
+            (b"data", data),
+        ])
+    }
 }
 
 /// A RIFF/WAVE file from chunks (padded to even lengths).
@@ -609,24 +630,6 @@ fn f64_wavs_with_more_than_26_channels_are_read_too() {
     std::fs::write(&low, f64_wav(8, &test_signal(8, 27, 100, 1.0))).unwrap();
     let err = load(&low, &native()).unwrap_err().to_string();
     assert!(err.contains("a sample rate of 8 Hz"), "{err}");
-}
-
-/// A 64-bit float WAV with a WAVE_FORMAT_EXTENSIBLE header (KSDATAFORMAT_SUBTYPE_IEEE_FLOAT).
-fn f64_extensible_wav(sr: u32, frames: &[Vec<f64>]) -> Vec<u8> {
-    let channels = frames.first().map_or(1, Vec::len) as u16;
-    let data: Vec<u8> = frames
-        .iter()
-        .flatten()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
-    let mut fmt = fmt_chunk(0xfffe, channels, sr, 64);
-    fmt.extend_from_slice(&22u16.to_le_bytes());
-    fmt.extend_from_slice(&64u16.to_le_bytes());
-    fmt.extend_from_slice(&0u32.to_le_bytes());
-    fmt.extend_from_slice(&[
-        3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
-    ]);
-    riff_wave(&[(b"fmt ", fmt), (b"data", data)])
 }
 
 /// A small file stating a rate of a few hertz would resample to hours of audio: it is
