@@ -362,16 +362,24 @@ fn open(path: &Path) -> Result<std::fs::File> {
 /// * a file whose leading ID3v2 tag symphonia rejects is read again without the tag,
 ///   as mpg123 skips it.
 fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Audio> {
-    let wave_channels = wave_channels(input);
-    let by_hound = || match contain_panics(path, || Ok(wav::decode(input, path, opts))) {
+    let wave = wave_format(input);
+    let by_hound = |format: &riff::WaveFormat| match contain_panics(path, || {
+        Ok(wav::decode(input, format, path, opts))
+    }) {
         Ok(read) => read,
         Err(failed) => Some(Err(failed.error)),
     };
-    if let Some(channels) = wave_channels.filter(|&c| c > MAX_SYMPHONIA_WAV_CHANNELS) {
-        return by_hound().unwrap_or_else(|| {
+    if let Some(format) = wave
+        .as_ref()
+        .filter(|f| f.channels > MAX_SYMPHONIA_WAV_CHANNELS)
+    {
+        return by_hound(format).unwrap_or_else(|| {
             Err(Error::Unsupported {
                 path: path.to_path_buf(),
-                reason: format!("this sample format in a WAV of {channels} channels"),
+                reason: format!(
+                    "this sample format in a WAV of {} channels",
+                    format.channels
+                ),
             })
         });
     }
@@ -392,11 +400,11 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
         }) => attempt(mode).map_err(|_| error),
         Err(Failed { error, .. }) => Err(error),
     };
-    // A WAV symphonia refuses (a WAVE_FORMAT_EXTENSIBLE header of 19 to 26 channels
-    // with no mask) may still be one hound reads.
-    match result {
-        Err(error) if wave_channels.is_some() => by_hound().unwrap_or(Err(error)),
-        result => result,
+    // A WAV symphonia refuses (a WAVE_FORMAT_EXTENSIBLE header of 19 to 26 channels,
+    // more than its channel mask can name) may still be one hound reads.
+    match (result, &wave) {
+        (Err(error), Some(format)) => by_hound(format).unwrap_or(Err(error)),
+        (result, _) => result,
     }
 }
 
@@ -407,10 +415,10 @@ fn decode_input(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Result<Au
 /// `decode/wav.rs` at once.
 const MAX_SYMPHONIA_WAV_CHANNELS: u16 = 26;
 
-/// The channel count of a RIFF/WAVE `input`; `None` for any other input.
-fn wave_channels(input: &Input<'_>) -> Option<u16> {
+/// The format of a RIFF/WAVE `input`; `None` for any other input.
+fn wave_format(input: &Input<'_>) -> Option<riff::WaveFormat> {
     let mut source = input.open(Mode::Seekable).ok()?;
-    riff::wave_format(source.as_mut()).map(|f| f.channels)
+    riff::wave_format(source.as_mut())
 }
 
 /// Runs `f`, turning a panic (symphonia's, on malformed data) into an error for `path`.

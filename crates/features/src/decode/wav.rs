@@ -23,21 +23,25 @@ use symphonia::core::audio::sample::i24;
 /// so that a header stating 65535 channels does not size the buffers.
 const BLOCK_SAMPLES: usize = 1 << 16;
 
-/// Decodes `input` with hound (or, for 64-bit float, which hound lacks, by reading its
-/// data chunk directly); `None` when neither can read it (the caller then reports
-/// symphonia's error).
-pub(super) fn decode(input: &Input<'_>, path: &Path, opts: &LoadOptions) -> Option<Result<Audio>> {
+/// Decodes `input`, a WAV of `format`, with hound (or, for 64-bit float, which hound
+/// lacks, by reading its data chunk directly); `None` when neither can read it (the
+/// caller then reports its own error).
+pub(super) fn decode(
+    input: &Input<'_>,
+    format: &riff::WaveFormat,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Option<Result<Audio>> {
     let mut source = input.open(Mode::Seekable).ok()?;
     let tags = riff::info_tags(source.as_mut());
-    let format = riff::wave_format(source.as_mut());
-    if let Some(riff::WaveFormat {
+    if let riff::WaveFormat {
         tag: riff::FORMAT_IEEE_FLOAT,
         bits_per_sample: 64,
         channels,
         sample_rate,
         block_align,
         data: Some((start, len)),
-    }) = format
+    } = *format
     {
         if channels == 0 || u32::from(block_align) != 8 * u32::from(channels) {
             return None;
