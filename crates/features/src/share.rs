@@ -20,6 +20,11 @@ pub(crate) fn in_shared_pool() -> bool {
 #[derive(Debug)]
 pub(crate) struct Spares<S>(Mutex<Vec<S>>);
 
+/// How many pooled runs a test makes before it expects an idle worker to have taken a
+/// part at least once: on a loaded machine one run may see the caller do everything.
+#[cfg(test)]
+pub(crate) const STEAL_ATTEMPTS: usize = 50;
+
 impl<S> Spares<S> {
     /// None kept yet.
     pub(crate) fn new() -> Self {
