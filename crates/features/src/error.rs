@@ -24,7 +24,7 @@ pub enum Error {
     #[error("{}: file is empty (0 bytes)", path.display())]
     EmptyFile { path: PathBuf },
     /// The bytes are not a container we recognise (text, an image, random bytes, or a
-    /// header too damaged to identify).
+    /// header too damaged for any reader to identify).
     #[error("{}: not a recognised audio file: {reason}", path.display())]
     UnknownFormat { path: PathBuf, reason: String },
     /// The container holds no audio track we can find (e.g. a video-only MP4).
@@ -44,7 +44,7 @@ pub enum Error {
     #[error("{}: unsupported audio feature: {reason}", path.display())]
     Unsupported { path: PathBuf, reason: String },
     /// The stream is damaged beyond the packets we can skip (a broken container, a
-    /// file cut off before any audio).
+    /// damaged header of a format we recognise, a file cut off before any audio).
     #[error("{}: cannot decode: {reason}", path.display())]
     Decode { path: PathBuf, reason: String },
     /// The decoder panicked on malformed data; the panic was contained and only this

@@ -34,7 +34,9 @@
 //!
 //! Damage policy, the same for every format:
 //! * a packet the codec rejects (`DecodeError`, or an I/O error inside one packet) is
-//!   skipped and counted in [`AudioInfo::skipped_packets`], as symphonia documents;
+//!   skipped and counted in [`AudioInfo::skipped_packets`], as symphonia documents; an
+//!   Ogg page whose checksum fails is dropped by the Ogg reader itself (not counted),
+//!   so the file gives fewer frames than it states and is marked truncated;
 //! * a file that was cut returns what decoded before the cut, as libsndfile does, and
 //!   sets [`AudioInfo::truncated`] (the container hit end-of-file mid-packet, or gave
 //!   fewer frames than its header states). Where symphonia trips over the cut while
@@ -46,8 +48,9 @@
 //!   second time with that size taken as unknown (`decode/riff.rs`), and a file whose
 //!   leading ID3v2 tag symphonia rejects is read a second time without it
 //!   (`decode/id3.rs`);
-//! * any other container error fails the file ([`Error::Decode`]); a chained Ogg
-//!   stream is read up to the end of its first logical stream;
+//! * any other container error fails the file ([`Error::Decode`]), damage where the
+//!   reader opens the file (its header; for Ogg, also the first page of audio)
+//!   included; a chained Ogg stream is read up to the end of its first logical stream;
 //! * a panic inside symphonia is caught and fails only that file
 //!   ([`Error::DecoderPanic`]); the process's panic hook still runs (the default one
 //!   prints the message), which a binary may silence with its own hook.
@@ -1026,6 +1029,12 @@ impl Sink {
 }
 
 /// Classifies a probe failure: not audio at all, damaged, or unreadable.
+///
+/// Only "no reader knows these bytes" is an [`Error::UnknownFormat`]. Any other failure
+/// comes from the reader that recognised the container, so the file is one we read but
+/// it is cut or damaged where the reader opens it (its header, or for Ogg the first page
+/// of audio): an [`Error::Decode`], as libsndfile calls such a file "supported file
+/// format but file is malformed".
 fn probe_error(path: &Path, e: SymError) -> Error {
     let path: PathBuf = path.to_path_buf();
     match e {
@@ -1038,16 +1047,17 @@ fn probe_error(path: &Path, e: SymError) -> Error {
             path,
             reason: what.to_string(),
         },
-        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Error::UnknownFormat {
-                path,
-                reason: "the file ends inside its header (cut short?)".into(),
-            }
-        }
-        SymError::IoError(source) => Error::Io { path, source },
-        other => Error::UnknownFormat {
+        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Error::Decode {
             path,
-            reason: format!("damaged header: {}", one_line(&other.to_string())),
+            reason: "the file ends inside its header (cut short?)".into(),
+        },
+        SymError::IoError(source) => Error::Io { path, source },
+        other => Error::Decode {
+            path,
+            reason: format!(
+                "damaged near the start of the file: {}",
+                one_line(&other.to_string())
+            ),
         },
     }
 }
