@@ -935,6 +935,78 @@ fn tags_prefer_id3v2_and_read_vorbis_and_mp4() {
     );
 }
 
+/// An ID3v2.3 tag of Latin-1 text frames.
+fn id3v2_tag(frames: &[(&[u8; 4], &str)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (id, text) in frames {
+        body.extend_from_slice(*id);
+        body.extend_from_slice(&(text.len() as u32 + 1).to_be_bytes());
+        body.extend_from_slice(&[0, 0, 0]); // flags, then encoding 0 (Latin-1)
+        body.extend_from_slice(text.as_bytes());
+    }
+    let n = body.len() as u32;
+    let syncsafe = [
+        (n >> 21) & 0x7f,
+        (n >> 14) & 0x7f,
+        (n >> 7) & 0x7f,
+        n & 0x7f,
+    ];
+    let mut tag = b"ID3\x03\x00\x00".to_vec();
+    tag.extend(syncsafe.map(|b| b as u8));
+    tag.extend(body);
+    tag
+}
+
+/// An ID3v1 tag (128 bytes at the end of the file).
+fn id3v1_tag(title: &str, artist: &str, album: &str) -> Vec<u8> {
+    let mut tag = b"TAG".to_vec();
+    for (text, width) in [(title, 30), (artist, 30), (album, 30), ("", 4), ("", 30)] {
+        let mut field = text.as_bytes().to_vec();
+        field.resize(width, 0);
+        tag.extend(field);
+    }
+    tag.push(255); // no genre
+    tag
+}
+
+/// A free-format MP3 is decoded by libmpg123 after symphonia's probe has failed on it,
+/// so its tags are read apart: ID3v2 wins over ID3v1 where both give a field, as for
+/// any MP3, and the tags leave the audio as it is.
+#[test]
+fn free_format_mp3_tags_are_read() {
+    if !Mp3Decoder::MPG123_AVAILABLE {
+        return; // free format is libmpg123's alone (see load_matches_librosa_load)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::fs::read(fixture("tone_free.mp3")).unwrap();
+    let untagged = load(&fixture("tone_free.mp3"), &native()).unwrap();
+    assert_eq!(untagged.info.artist, None);
+    let v2 = id3v2_tag(&[(b"TPE1", "Free Artist"), (b"TIT2", "A free-format title")]);
+    let v1 = id3v1_tag("V1 Title", "V1 Artist", "V1 Album");
+    // (tags before, tags after, artist, title, album)
+    let cases: [(&[u8], &[u8], _, _, _); 3] = [
+        (
+            &v2,
+            &v1,
+            "Free Artist",
+            "A free-format title",
+            Some("V1 Album"),
+        ),
+        (&v2, &[], "Free Artist", "A free-format title", None),
+        (&[], &v1, "V1 Artist", "V1 Title", Some("V1 Album")),
+    ];
+    for (k, (before, after, artist, title, album)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("tagged{k}.mp3"));
+        std::fs::write(&path, [before, &plain, after].concat()).unwrap();
+        let audio = load(&path, &native()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(audio.info.codec, "mp3");
+        assert_eq!(audio.info.artist.as_deref(), Some(artist), "case {k}");
+        assert_eq!(audio.info.title.as_deref(), Some(title), "case {k}");
+        assert_eq!(audio.info.album.as_deref(), album, "case {k}");
+        assert_eq!(audio.samples, untagged.samples, "case {k}");
+    }
+}
+
 /// (file, full length, stride) from references.txt.
 fn references() -> Vec<(String, usize, usize)> {
     let text = std::fs::read_to_string(formats_dir().join("references.txt")).unwrap();

@@ -9,8 +9,8 @@
 //! MP3 (and MP1/MP2) goes through libmpg123, the decoder libsndfile uses, built as
 //! librosa's copy is (`decode/mpg123.rs`, [`Mp3Decoder`]): the samples are librosa's,
 //! bit for bit. That includes free-format streams (no bitrate in the frame headers),
-//! which symphonia's probe does not recognise; their tags are then not read. Everything
-//! else, and MP3 where libmpg123 is not built (outside x86_64 Linux) or when
+//! which symphonia's probe does not recognise; their ID3 tags are read apart.
+//! Everything else, and MP3 where libmpg123 is not built (outside x86_64 Linux) or when
 //! [`LoadOptions::mp3_decoder`] asks for it, is decoded with symphonia.
 //!
 //! symphonia probes every file (container, codec, tags) and decodes the others packet
@@ -515,20 +515,13 @@ fn decode<'s>(
         }
         Err(e) => {
             // Free-format MPEG audio (no bitrate in the header), which symphonia's probe
-            // does not recognise and libmpg123 decodes; its tags are not read.
+            // does not recognise and libmpg123 decodes; its ID3 tags are read apart.
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             if opts.mp3_decoder == Mp3Decoder::Mpg123 && mode == Mode::Seekable {
                 let layer = input.open(mode).ok().and_then(mp3::free_format_layer);
                 if let Some(codec) = layer {
-                    return decode_mpg123(
-                        input,
-                        path,
-                        opts,
-                        "mp3",
-                        codec,
-                        None,
-                        Default::default(),
-                    );
+                    let tags = tags::Tags::read_id3(|| input.open(mode).ok());
+                    return decode_mpg123(input, path, opts, "mp3", codec, None, tags);
                 }
             }
             let cut_header = matches!(&e, SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof);

@@ -2,8 +2,11 @@
 //! comments (Ogg, FLAC), MP4 `ilst` atoms, RIFF INFO and AIFF text chunks, as symphonia
 //! maps them to its standard tags.
 
+use std::io::{Seek, SeekFrom};
 use symphonia::core::formats::FormatReader;
-use symphonia::core::meta::{MetadataRevision, StandardTag, Tag};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::{MetadataReader, MetadataRevision, StandardTag, Tag};
+use symphonia::default::meta::{Id3v1Reader, Id3v2Reader};
 
 /// The tags we keep; `None` where the file has none (or only blanks).
 #[derive(Debug, Default, Clone)]
@@ -29,6 +32,33 @@ impl Tags {
             if log.pop().is_none() {
                 break;
             }
+        }
+        tags
+    }
+
+    /// Reads the ID3 tags of a bare MPEG audio stream that no format reader took (a
+    /// free-format MP3, which symphonia's probe does not recognise) with symphonia's own
+    /// tag readers: the trailing ID3v1 tag, then the leading ID3v2 tag, which wins, as
+    /// in [`Tags::read`]. `open` gives the file from its start, once per tag. A tag that
+    /// is missing or cannot be read is left out: the audio does not depend on it.
+    pub fn read_id3<'s>(open: impl Fn() -> Option<Box<dyn MediaSource + 's>>) -> Tags {
+        let v1 = open().and_then(|mut source| {
+            let len = source.byte_len()?;
+            source.seek(SeekFrom::Start(len.checked_sub(128)?)).ok()?;
+            let mss = MediaSourceStream::new(source, Default::default());
+            Id3v1Reader::try_new(mss, Default::default())
+                .and_then(|mut r| r.read_all())
+                .ok()
+        });
+        let v2 = open().and_then(|source| {
+            let mss = MediaSourceStream::new(source, Default::default());
+            Id3v2Reader::try_new(mss, Default::default())
+                .and_then(|mut r| r.read_all())
+                .ok()
+        });
+        let mut tags = Tags::default();
+        for buffer in [v1, v2].into_iter().flatten() {
+            tags.take_from(&buffer.revision, 0);
         }
         tags
     }
