@@ -1499,6 +1499,49 @@ fn a_damaged_page_in_the_middle_of_an_ogg_file_is_skipped() {
     assert_eq!(audio.samples[settled..], whole.samples[settled + lost..]);
 }
 
+/// symphonia's probe looks for format markers well into a file, so random bytes can hold
+/// one by chance and go to a reader that then fails. Such a file is "not a recognised
+/// audio file", as when no reader takes it, not a damaged or unsupported file of that
+/// format: only a marker at the start of the file says that.
+#[test]
+fn a_format_marker_deep_in_random_bytes_is_not_a_recognised_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let random: Vec<u8> = (0..20_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let markers: [(&str, &[u8]); 6] = [
+        ("ogg", b"OggS\x00\x02\x00\x00\x00\x00"),
+        ("flac", b"fLaC\x00\x00\x00\x22\x00\x00\x00\x00"),
+        ("id3", b"ID3\x07\x00\x00\x00\x00\x01\x00"),
+        ("mp4", b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00"),
+        ("wav", b"RIFF\x10\x00\x00\x00WAVEfmt "),
+        ("aiff", b"FORM\x00\x00\x10\x00AIFFCOMM"),
+    ];
+    for (name, marker) in markers {
+        let mut bytes = random.clone();
+        bytes[1000..1000 + marker.len()].copy_from_slice(marker);
+        let path = dir.path().join(format!("{name}.mp3"));
+        std::fs::write(&path, &bytes).unwrap();
+        let e = err_of(&path);
+        assert!(matches!(e, Error::UnknownFormat { .. }), "{name}: {e}");
+        assert_message(&e, &path, "not a recognised audio file");
+        // The same marker at the start is a file of that format, and damaged.
+        bytes[..marker.len()].copy_from_slice(marker);
+        std::fs::write(&path, &bytes).unwrap();
+        let e = err_of(&path);
+        assert!(
+            matches!(e, Error::Decode { .. } | Error::Unsupported { .. }),
+            "{name} at the start: {e}"
+        );
+    }
+}
+
 #[test]
 fn cut_files_return_the_audio_before_the_cut() {
     let dir = tempfile::tempdir().unwrap();

@@ -534,7 +534,7 @@ fn decode<'s>(
                 _ => None,
             };
             return Err(Failed {
-                error: probe_error(path, e),
+                error: probe_error(path, e, known_signature(&head)),
                 retry,
             });
         }
@@ -1021,30 +1021,63 @@ impl Sink {
     }
 }
 
+/// Whether `head`, a file's first 12 bytes, starts as a format we read does: MPEG audio
+/// (a frame sync or an ID3v2 tag), Ogg, FLAC, RIFF/WAVE, AIFF/AIFC or MP4 (a first atom
+/// of a kind that starts MP4 and QuickTime files).
+///
+/// symphonia's probe looks for these markers well into a file, so in random bytes or an
+/// executable it can find one by chance and hand the file to a reader that then fails;
+/// only a marker at the start says that the file is one of ours and damaged.
+fn known_signature(head: &[u8; 12]) -> bool {
+    let mpeg_sync = head[0] == 0xff && head[1] & 0xe0 == 0xe0;
+    let aiff = head.starts_with(b"FORM") && matches!(&head[8..12], b"AIFF" | b"AIFC");
+    mpeg_sync
+        || aiff
+        || riff::is_wave(head)
+        || [b"ID3".as_slice(), b"OggS", b"fLaC"]
+            .iter()
+            .any(|m| head.starts_with(m))
+        || matches!(
+            &head[4..8],
+            b"ftyp" | b"moov" | b"mdat" | b"wide" | b"free" | b"skip"
+        )
+}
+
 /// Classifies a probe failure: not audio at all, damaged, or unreadable.
 ///
-/// Only "no reader knows these bytes" is an [`Error::UnknownFormat`]. Any other failure
-/// comes from the reader that recognised the container, so the file is one we read but
-/// it is cut or damaged where the reader opens it (its header, or for Ogg the first page
-/// of audio): an [`Error::Decode`], as libsndfile calls such a file "supported file
-/// format but file is malformed".
-fn probe_error(path: &Path, e: SymError) -> Error {
+/// A failure of the reader that took the file is a damaged file of that format when the
+/// file starts with the format's signature (`known_signature`): an [`Error::Decode`]
+/// for a file cut or damaged where the reader opens it (its header, or for Ogg the first
+/// page of audio), as libsndfile calls such a file "supported file format but file is
+/// malformed", or an [`Error::Unsupported`] for something the format allows and we do
+/// not read. Without the signature, the reader took a marker found by chance further in,
+/// and the file is an [`Error::UnknownFormat`], as when no reader takes it at all.
+fn probe_error(path: &Path, e: SymError, known_signature: bool) -> Error {
     let path: PathBuf = path.to_path_buf();
     match e {
         SymError::Unsupported(what) if what.starts_with("core") => Error::UnknownFormat {
             path,
             reason: "no known container or codec signature found".into(),
         },
+        SymError::IoError(source) if source.kind() != std::io::ErrorKind::UnexpectedEof => {
+            Error::Io { path, source }
+        }
+        e if !known_signature => Error::UnknownFormat {
+            path,
+            reason: format!(
+                "no known signature at its start ({})",
+                one_line(&e.to_string())
+            ),
+        },
         // A container we know, using something we do not (e.g. a WAV of ADPCM).
         SymError::Unsupported(what) => Error::Unsupported {
             path,
             reason: what.to_string(),
         },
-        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Error::Decode {
+        SymError::IoError(_) => Error::Decode {
             path,
             reason: "the file ends inside its header (cut short?)".into(),
         },
-        SymError::IoError(source) => Error::Io { path, source },
         other => Error::Decode {
             path,
             reason: format!(
