@@ -1021,9 +1021,9 @@ impl Sink {
     }
 }
 
-/// Whether `head`, a file's first 12 bytes, starts as a format we read does: MPEG audio
-/// (a frame sync or an ID3v2 tag), Ogg, FLAC, RIFF/WAVE, AIFF/AIFC or MP4 (a first atom
-/// of a kind that starts MP4 and QuickTime files).
+/// Whether `head`, a file's first 12 bytes, holds the signature of a format we read:
+/// MPEG audio (a frame sync or an ID3v2 tag), Ogg, FLAC, RIFF/WAVE, AIFF/AIFC or MP4 (a
+/// first atom of a kind that starts MP4 and QuickTime files).
 ///
 /// symphonia's probe looks for these markers well into a file, so in random bytes or an
 /// executable it can find one by chance and hand the file to a reader that then fails;
