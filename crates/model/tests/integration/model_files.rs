@@ -61,6 +61,28 @@ fn save_then_load_gives_identical_probabilities() {
     assert_eq!(model.info(), loaded.info());
 }
 
+/// model.json keeps every f64 (losses, accuracies) bit for bit. serde_json's default
+/// parser may land one unit in the last place off (it read 1.1475698759781265 as
+/// ...263); the workspace turns on its `float_roundtrip` feature, and this pins it.
+#[test]
+fn every_f64_in_model_json_reads_back_bit_for_bit() {
+    let loss = 1.147_569_875_978_126_5_f64;
+    let mut v = json_value();
+    v["training"]["metrics"]["validation"]["loss"] = serde_json::json!(loss);
+    let json = serde_json::to_vec_pretty(&v).unwrap();
+    assert!(String::from_utf8_lossy(&json).contains("1.1475698759781265"));
+    let model = Model::from_bytes(&json, &saved().1).unwrap();
+    let read = model
+        .info()
+        .training
+        .metrics
+        .validation
+        .as_ref()
+        .unwrap()
+        .loss;
+    assert_eq!(read.to_bits(), loss.to_bits(), "{read} for {loss}");
+}
+
 #[test]
 fn loads_from_bytes_with_everything_kept() {
     let (json, weights) = saved();
