@@ -43,14 +43,41 @@ fn main() {
         .include("vendor/src")
         .define("SOXR_LIB", None)
         .flag_if_supported("-std=gnu99")
+        // No fused multiply-adds even where CFLAGS allow them: python-soxr's build has
+        // none, and csrc/half_lanes.c must round as this build does.
+        .flag_if_supported("-ffp-contract=off")
         .warnings(false);
     for s in &sources {
         build.file(format!("vendor/src/{s}"));
     }
+    if simd {
+        // Reads a 2:1 resampler's own filter for the block kernels below.
+        build.file("csrc/half.c");
+    }
     build.compile("soxr");
+
+    // libsoxr's 2:1 HQ stage on several blocks at once (csrc/half.h): 1 block with SSE
+    // (tests), 2 with AVX, 4 with AVX-512F; the wide ones are called only where the CPU
+    // has the instructions.
+    if arch == "x86_64" {
+        for (lanes, flags) in [(1, &[][..]), (2, &["-mavx"][..]), (4, &["-mavx512f"][..])] {
+            let mut kernel = cc::Build::new();
+            kernel
+                .file(format!("csrc/half_x{lanes}.c"))
+                .include("csrc")
+                .flag_if_supported("-std=gnu99")
+                .flag("-ffp-contract=off")
+                .warnings(false);
+            for f in flags {
+                kernel.flag(f);
+            }
+            kernel.compile(&format!("soxr_half_x{lanes}"));
+        }
+    }
     if os != "windows" {
         println!("cargo:rustc-link-lib=m");
     }
     println!("cargo:rerun-if-changed=vendor/src");
+    println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -847,3 +847,17 @@ soxr_error_t soxr_set_error(soxr_t p, soxr_error_t error)
   p->error = error;
   return 0;
 }
+
+
+
+/* musicgenre addition, not in libsoxr 0.1.3: the engine state of channel 0 and
+ * the state shared between channels, for crates/libsoxr/csrc/half.c, which
+ * reads a 2:1 HQ resampler's own filter from them. Null where there is none. */
+void musicgenre_soxr_internals(soxr_t p, void * * rate, void * * shared);
+void musicgenre_soxr_internals(soxr_t p, void * * rate, void * * shared)
+{
+  bool ok = p && !p->error && p->resamplers && p->num_channels == 1 &&
+    !strcmp(soxr_engine(p), "cr32s");
+  *rate = ok? p->resamplers[0] : 0;
+  *shared = ok? p->shared : 0;
+}
