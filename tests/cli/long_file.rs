@@ -34,7 +34,7 @@ fn long_wav(path: &Path, sr: u32, channels: u16, seconds: u32) {
             }
         }
     }
-    assert!(seconds % block_s == 0);
+    assert!(seconds.is_multiple_of(block_s));
     let data_len = block.len() as u64 * (seconds / block_s) as u64;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     let byte_rate = sr * channels as u32 * 2;

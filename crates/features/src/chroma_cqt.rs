@@ -39,7 +39,7 @@ const CENS_SMOOTH: usize = 41;
 /// `bins_per_octave` must be a multiple of `n_chroma`; each chroma class gathers the
 /// `bins_per_octave / n_chroma` bins centred on it in every octave.
 pub fn cq_to_chroma(n_input: usize, bins_per_octave: usize, n_chroma: usize) -> Result<Vec<f32>> {
-    if n_chroma == 0 || bins_per_octave == 0 || bins_per_octave % n_chroma != 0 {
+    if n_chroma == 0 || bins_per_octave == 0 || !bins_per_octave.is_multiple_of(n_chroma) {
         return Err(Error::InvalidArgument(format!(
             "bins_per_octave={bins_per_octave} must be a positive multiple of n_chroma={n_chroma}"
         )));

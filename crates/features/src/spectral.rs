@@ -196,7 +196,7 @@ impl SpectralPlan {
     /// Tables for frames of `1 + n_fft / 2` bins at `sr`, with librosa's contrast
     /// defaults (`fmin=200`, `n_bands=6`, `quantile=0.02`).
     pub fn new(sr: f64, n_fft: usize) -> Result<Self> {
-        if !(sr.is_finite() && sr > 0.0) || n_fft < 2 || n_fft % 2 != 0 {
+        if !(sr.is_finite() && sr > 0.0) || n_fft < 2 || !n_fft.is_multiple_of(2) {
             return Err(Error::InvalidArgument(format!(
                 "spectral features need sr > 0 and an even n_fft, got {sr}, {n_fft}"
             )));
@@ -621,7 +621,7 @@ pub fn zero_crossing_rate_frame(
 /// ([`zero_crossing_rate_frame`]). Both give the same counts.
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> Frames {
     let n = crate::stft::n_frames(y.len(), hop_length);
-    let blocks_fit = hop_length > 0 && frame_length % (2 * hop_length) == 0;
+    let blocks_fit = hop_length > 0 && frame_length.is_multiple_of(2 * hop_length);
     let data = if blocks_fit && y.len() >= 2 {
         zcr_by_blocks(y, n, frame_length, hop_length)
     } else {
