@@ -13,10 +13,13 @@
 //!   shorter than a frame (librosa warns there but still returns that frame).
 //! - Arithmetic: librosa multiplies the f32 samples by the f64 window, so the real FFT
 //!   (scipy's pocketfft) runs in f64, and the result is stored as complex64. We do the
-//!   same: f64 window times f32 sample, an f64 real FFT (`realfft`), each component then
-//!   rounded to f32. The f64 transform costs ~25% more than an f32 one on a 2048-point
-//!   frame; it is what keeps the magnitudes, and through them the tuning histograms,
-//!   identical to librosa's.
+//!   same: f64 window times f32 sample, then, for a power-of-two `n_fft`, scipy's own
+//!   real FFT algorithm ([`crate::rfft`]: the same operations in the same order, so the
+//!   same f64 bits), each component then rounded to f32. The magnitudes, and through
+//!   them the tuning histograms, are librosa's to the bit (`tests/reference_stft.rs`).
+//!   Frames go through the transform several at a time, one per SIMD lane
+//!   ([`Stft::magnitude_frames`]). Other even `n_fft` use `realfft` (equal to scipy to
+//!   an f64 rounding, so nearly always the same f32 values).
 //! - Magnitude: numpy 2's complex64 `absolute` is not `hypotf`: with `r = min / max` of
 //!   `|re|, |im|` it returns `max * sqrt(fma(r, r, 1))` in f32 (numpy's Highway
 //!   `OpCabs`). We compute the fma in f64, where `r * r` is exact and the sum is rounded
@@ -26,6 +29,10 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
+use crate::rfft::{F64s, RealFft};
+#[cfg(target_arch = "x86_64")]
+use crate::rfft::{F64x4, F64x8};
+use crate::simd::{Isa, MAX_LANES};
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
@@ -103,6 +110,263 @@ fn cabs_f32_special(re: f32, im: f32) -> f32 {
     }
 }
 
+/// The two steps of a batch of STFT frames around the transform, for each width of
+/// [`F64s`]: windowing frames into lanes, and magnitudes out of lanes into frames.
+trait StftLanes: F64s {
+    /// `data[i * W + l] = window[i] * y[l * hop + i]` for every lane `l` and `i` in
+    /// `0..window.len()`.
+    ///
+    /// # Safety
+    /// `y` is valid for reads up to `(W - 1) * hop + window.len()`, `data` for
+    /// `window.len() * W` writes; the CPU has the instructions.
+    unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64);
+
+    /// For lanes `0..count`: the magnitudes of the halfcomplex transform of length `n`
+    /// in lane `l` of `data`, rounded to complex64 first, into `out[l * (n/2 + 1)..]`.
+    /// Returns false if one is not finite (then the caller redoes them with
+    /// [`cabs_f32`]).
+    ///
+    /// # Safety
+    /// `data` holds `n * W` values, `out` `count * (n / 2 + 1)`; `count <= W`; the CPU
+    /// has the instructions.
+    unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool;
+}
+
+/// The magnitudes of bins `k0..k1` of lane `l` (of `w`), one by one.
+///
+/// # Safety
+/// As [`StftLanes::magnitudes`], with `1 <= k0 <= k1 <= n / 2`.
+#[inline(always)]
+unsafe fn magnitudes_scalar(
+    data: *const f64,
+    n: usize,
+    w: usize,
+    out: *mut f32,
+    l: usize,
+    k0: usize,
+    k1: usize,
+) -> bool {
+    let nb = n / 2 + 1;
+    let mut finite = true;
+    for k in k0..k1 {
+        let (re, im) = if k == n / 2 {
+            (*data.add((n - 1) * w + l), 0.0)
+        } else {
+            (*data.add((2 * k - 1) * w + l), *data.add(2 * k * w + l))
+        };
+        let m = cabs_f32_finite(re as f32, im as f32);
+        finite &= m.is_finite();
+        *out.add(l * nb + k) = m;
+    }
+    finite
+}
+
+impl StftLanes for f64 {
+    #[inline(always)]
+    unsafe fn fill_frames(window: &[f64], y: *const f32, _hop: usize, data: *mut f64) {
+        for (i, &wi) in window.iter().enumerate() {
+            *data.add(i) = wi * *y.add(i) as f64;
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
+        debug_assert!(count == 1);
+        let first = cabs_f32_finite(*data as f32, 0.0);
+        *out = first;
+        first.is_finite() & magnitudes_scalar(data, n, 1, out, 0, 1, n / 2 + 1)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod lanes_x86 {
+    use super::{magnitudes_scalar, StftLanes};
+    use crate::rfft::{F64x4, F64x8};
+    use std::arch::x86_64::*;
+
+    /// `cabs_f32_finite` on 8 lanes of f32 (AVX-512F for the f64 step).
+    #[inline(always)]
+    unsafe fn cabs8(re: __m256, im: __m256) -> __m256 {
+        let sign = _mm256_set1_ps(-0.0);
+        let (a, b) = (_mm256_andnot_ps(sign, re), _mm256_andnot_ps(sign, im));
+        let ge = _mm256_cmp_ps::<_CMP_GE_OQ>(a, b);
+        let larger = _mm256_blendv_ps(b, a, ge);
+        let smaller = _mm256_blendv_ps(a, b, ge);
+        let ratio = _mm256_div_ps(smaller, larger);
+        let zero = _mm256_cmp_ps::<_CMP_EQ_OQ>(larger, _mm256_setzero_ps());
+        let ratio = _mm256_blendv_ps(ratio, _mm256_setzero_ps(), zero);
+        let r = _mm512_cvtps_pd(ratio);
+        let h = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)));
+        _mm256_mul_ps(_mm256_sqrt_ps(h), larger)
+    }
+
+    /// `cabs_f32_finite` on 4 lanes of f32 (AVX for the f64 step).
+    #[inline(always)]
+    unsafe fn cabs4(re: __m128, im: __m128) -> __m128 {
+        let sign = _mm_set1_ps(-0.0);
+        let (a, b) = (_mm_andnot_ps(sign, re), _mm_andnot_ps(sign, im));
+        let ge = _mm_cmpge_ps(a, b);
+        let larger = _mm_blendv_ps(b, a, ge);
+        let smaller = _mm_blendv_ps(a, b, ge);
+        let ratio = _mm_div_ps(smaller, larger);
+        let zero = _mm_cmpeq_ps(larger, _mm_setzero_ps());
+        let ratio = _mm_blendv_ps(ratio, _mm_setzero_ps(), zero);
+        let r = _mm256_cvtps_pd(ratio);
+        let h = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(r, r), _mm256_set1_pd(1.0)));
+        _mm_mul_ps(_mm_sqrt_ps(h), larger)
+    }
+
+    /// Rows `r[j]` become columns: `r[j][l]` moves to `r[l][j]` (8 x 8 f32).
+    #[inline(always)]
+    unsafe fn transpose8(r: &mut [__m256; 8]) {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        r[0] = _mm256_permute2f128_ps::<0x20>(u0, u4);
+        r[1] = _mm256_permute2f128_ps::<0x20>(u1, u5);
+        r[2] = _mm256_permute2f128_ps::<0x20>(u2, u6);
+        r[3] = _mm256_permute2f128_ps::<0x20>(u3, u7);
+        r[4] = _mm256_permute2f128_ps::<0x31>(u0, u4);
+        r[5] = _mm256_permute2f128_ps::<0x31>(u1, u5);
+        r[6] = _mm256_permute2f128_ps::<0x31>(u2, u6);
+        r[7] = _mm256_permute2f128_ps::<0x31>(u3, u7);
+    }
+
+    /// Whether all 8 values are finite.
+    #[inline(always)]
+    unsafe fn finite8(v: __m256) -> bool {
+        let a = _mm256_andnot_ps(_mm256_set1_ps(-0.0), v);
+        _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(
+            a,
+            _mm256_set1_ps(f32::INFINITY),
+        )) == 0xff
+    }
+
+    impl StftLanes for F64x8 {
+        #[inline(always)]
+        unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
+            let n = window.len();
+            let mut i = 0;
+            while i + 8 <= n {
+                let mut r: [__m256; 8] =
+                    std::array::from_fn(|l| _mm256_loadu_ps(y.add(l * hop + i)));
+                transpose8(&mut r);
+                for (j, row) in r.iter().enumerate() {
+                    let v = _mm512_mul_pd(_mm512_set1_pd(window[i + j]), _mm512_cvtps_pd(*row));
+                    _mm512_storeu_pd(data.add((i + j) * 8), v);
+                }
+                i += 8;
+            }
+            for (i, &wi) in window.iter().enumerate().skip(i) {
+                for l in 0..8 {
+                    *data.add(i * 8 + l) = wi * *y.add(l * hop + i) as f64;
+                }
+            }
+        }
+
+        #[inline(always)]
+        unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
+            let nb = n / 2 + 1;
+            let mut finite = true;
+            for l in 0..count {
+                let m = super::cabs_f32_finite(*data.add(l) as f32, 0.0);
+                finite &= m.is_finite();
+                *out.add(l * nb) = m;
+            }
+            let mut k = 1;
+            while k + 8 <= n / 2 {
+                let mut r: [__m256; 8] = std::array::from_fn(|j| {
+                    let re = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((2 * (k + j) - 1) * 8)));
+                    let im = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(2 * (k + j) * 8)));
+                    cabs8(re, im)
+                });
+                for row in &r {
+                    finite &= finite8(*row);
+                }
+                transpose8(&mut r);
+                for (l, row) in r.iter().enumerate().take(count) {
+                    _mm256_storeu_ps(out.add(l * nb + k), *row);
+                }
+                k += 8;
+            }
+            for l in 0..count {
+                finite &= magnitudes_scalar(data, n, 8, out, l, k, nb);
+            }
+            finite
+        }
+    }
+
+    impl StftLanes for F64x4 {
+        #[inline(always)]
+        unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
+            let n = window.len();
+            let mut i = 0;
+            while i + 4 <= n {
+                let mut r0 = _mm_loadu_ps(y.add(i));
+                let mut r1 = _mm_loadu_ps(y.add(hop + i));
+                let mut r2 = _mm_loadu_ps(y.add(2 * hop + i));
+                let mut r3 = _mm_loadu_ps(y.add(3 * hop + i));
+                _MM_TRANSPOSE4_PS(&mut r0, &mut r1, &mut r2, &mut r3);
+                for (j, row) in [r0, r1, r2, r3].iter().enumerate() {
+                    let v = _mm256_mul_pd(_mm256_set1_pd(window[i + j]), _mm256_cvtps_pd(*row));
+                    _mm256_storeu_pd(data.add((i + j) * 4), v);
+                }
+                i += 4;
+            }
+            for (i, &wi) in window.iter().enumerate().skip(i) {
+                for l in 0..4 {
+                    *data.add(i * 4 + l) = wi * *y.add(l * hop + i) as f64;
+                }
+            }
+        }
+
+        #[inline(always)]
+        unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
+            let nb = n / 2 + 1;
+            let mut finite = true;
+            for l in 0..count {
+                let m = super::cabs_f32_finite(*data.add(l) as f32, 0.0);
+                finite &= m.is_finite();
+                *out.add(l * nb) = m;
+            }
+            let mut k = 1;
+            while k + 4 <= n / 2 {
+                let [mut r0, mut r1, mut r2, mut r3]: [__m128; 4] = std::array::from_fn(|j| {
+                    let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add((2 * (k + j) - 1) * 4)));
+                    let im = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(2 * (k + j) * 4)));
+                    cabs4(re, im)
+                });
+                for row in [r0, r1, r2, r3] {
+                    let a = _mm_andnot_ps(_mm_set1_ps(-0.0), row);
+                    finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                }
+                _MM_TRANSPOSE4_PS(&mut r0, &mut r1, &mut r2, &mut r3);
+                for (l, row) in [r0, r1, r2, r3].iter().enumerate().take(count) {
+                    _mm_storeu_ps(out.add(l * nb + k), *row);
+                }
+                k += 4;
+            }
+            for l in 0..count {
+                finite &= magnitudes_scalar(data, n, 4, out, l, k, nb);
+            }
+            finite
+        }
+    }
+}
+
 /// `out[i] = window[i] * samples[i]` in f64.
 fn apply_window(window: &[f64], samples: &[f32], out: &mut [f64]) {
     #[inline(always)]
@@ -172,6 +436,8 @@ pub struct Stft {
     n_fft: usize,
     hop_length: usize,
     window: Vec<f64>,
+    /// scipy's own transform ([`crate::rfft`]), for power-of-two `n_fft`.
+    exact: Option<RealFft>,
     fft: Arc<dyn RealToComplex<f64>>,
 }
 
@@ -192,13 +458,53 @@ pub struct StftScratch {
     fft_scratch: Vec<Complex<f64>>,
     re: Vec<f32>,
     im: Vec<f32>,
+    /// The frames of one batch, one per lane (`n_fft * MAX_LANES` values), and the
+    /// transform's second buffer.
+    lanes: AlignedF64,
+    lanes_scratch: AlignedF64,
+}
+
+/// f64 values in 64-byte aligned memory.
+#[derive(Clone)]
+struct AlignedF64 {
+    blocks: Vec<Block>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Block([f64; 8]);
+
+impl std::fmt::Debug for AlignedF64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AlignedF64({} values)", self.blocks.len() * 8)
+    }
+}
+
+impl AlignedF64 {
+    fn zeros(len: usize) -> Self {
+        AlignedF64 {
+            blocks: vec![Block([0.0; 8]); len.div_ceil(8)],
+        }
+    }
+
+    fn as_mut_slice(&mut self, len: usize) -> &mut [f64] {
+        let all: &mut [f64] = bytemuck_blocks(&mut self.blocks);
+        &mut all[..len]
+    }
+}
+
+/// The values of `blocks`, in order.
+fn bytemuck_blocks(blocks: &mut [Block]) -> &mut [f64] {
+    // SAFETY: `Block` is `repr(C)` around `[f64; 8]` with no padding (64 bytes, align
+    // 64), so `n` blocks are `8 * n` consecutive f64 values.
+    unsafe { std::slice::from_raw_parts_mut(blocks.as_mut_ptr().cast::<f64>(), blocks.len() * 8) }
 }
 
 impl Stft {
     /// Plans an STFT with a periodic Hann window of `n_fft` samples (`n_fft` even, >= 2)
     /// and `hop_length` (>= 1).
     pub fn new(n_fft: usize, hop_length: usize) -> Result<Self> {
-        if n_fft < 2 || n_fft % 2 != 0 {
+        if n_fft < 2 || !n_fft.is_multiple_of(2) {
             return Err(Error::InvalidArgument(format!(
                 "n_fft must be even and at least 2, got {n_fft}"
             )));
@@ -207,10 +513,16 @@ impl Stft {
             return Err(Error::InvalidArgument("hop_length must be positive".into()));
         }
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
+        let exact = if n_fft >= 4 && n_fft.is_power_of_two() {
+            Some(RealFft::new(n_fft)?)
+        } else {
+            None
+        };
         Ok(Stft {
             n_fft,
             hop_length,
             window: hann_periodic(n_fft),
+            exact,
             fft,
         })
     }
@@ -248,6 +560,173 @@ impl Stft {
             fft_scratch: self.fft.make_scratch_vec(),
             re: vec![0.0; self.n_bins()],
             im: vec![0.0; self.n_bins()],
+            lanes: AlignedF64::zeros(if self.exact.is_some() {
+                self.n_fft * MAX_LANES
+            } else {
+                0
+            }),
+            lanes_scratch: AlignedF64::zeros(if self.exact.is_some() {
+                self.n_fft * MAX_LANES
+            } else {
+                0
+            }),
+        }
+    }
+
+    /// Writes `|STFT|` of the `out.len() / n_bins` frames from `first` on into `out`,
+    /// frame after frame (`n_bins` values each). With a power-of-two `n_fft` the frames
+    /// are transformed several at a time, one per SIMD lane ([`crate::simd`]), by
+    /// scipy's own algorithm ([`crate::rfft`]): the values are librosa's, bit for bit,
+    /// whichever instruction set runs.
+    ///
+    /// Fails only if `scratch` or `out` do not belong to this plan's sizes.
+    pub fn magnitude_frames(
+        &self,
+        y: &[f32],
+        first: usize,
+        scratch: &mut StftScratch,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.magnitude_frames_with(crate::simd::best(), y, first, scratch, out)
+    }
+
+    /// [`magnitude_frames`](Self::magnitude_frames) with the given instruction set,
+    /// which must be [available](Isa::available).
+    pub fn magnitude_frames_with(
+        &self,
+        isa: Isa,
+        y: &[f32],
+        first: usize,
+        scratch: &mut StftScratch,
+        out: &mut [f32],
+    ) -> Result<()> {
+        let nb = self.n_bins();
+        if !out.len().is_multiple_of(nb) || scratch.input.len() != self.n_fft {
+            return Err(Error::InvalidArgument(format!(
+                "STFT buffers sized for n_fft {} / {} values, plan has n_fft {}",
+                scratch.input.len(),
+                out.len(),
+                self.n_fft
+            )));
+        }
+        let Some(exact) = &self.exact else {
+            for (i, frame) in out.chunks_exact_mut(nb).enumerate() {
+                self.magnitude_frame(y, first + i, scratch, frame)?;
+            }
+            return Ok(());
+        };
+        if !isa.available() {
+            return Err(Error::InvalidArgument(format!(
+                "{isa:?} is not available on this CPU"
+            )));
+        }
+        let w = isa.lanes();
+        let len = self.n_fft * w;
+        let data = scratch.lanes.as_mut_slice(len);
+        let tmp = scratch.lanes_scratch.as_mut_slice(len);
+        for (b, chunk) in out.chunks_mut(w * nb).enumerate() {
+            let start = first + b * w;
+            // SAFETY: `isa` is available (checked above); the buffers hold n_fft * w
+            // values and `chunk` whole frames.
+            unsafe {
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => self.batch_avx512(exact, y, start, data, tmp, chunk),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => self.batch_avx2(exact, y, start, data, tmp, chunk),
+                    _ => self.batch::<f64>(exact, y, start, data, tmp, chunk),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn batch_avx512(
+        &self,
+        exact: &RealFft,
+        y: &[f32],
+        first: usize,
+        data: &mut [f64],
+        tmp: &mut [f64],
+        out: &mut [f32],
+    ) {
+        self.batch::<F64x8>(exact, y, first, data, tmp, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn batch_avx2(
+        &self,
+        exact: &RealFft,
+        y: &[f32],
+        first: usize,
+        data: &mut [f64],
+        tmp: &mut [f64],
+        out: &mut [f32],
+    ) {
+        self.batch::<F64x4>(exact, y, first, data, tmp, out)
+    }
+
+    /// Up to `V::W` frames from `first` on (`out.len() / n_bins` of them), one per lane:
+    /// windowed into `data`, transformed, and their magnitudes written to `out`.
+    ///
+    /// # Safety
+    /// The CPU has `V`'s instructions; `data` and `tmp` hold `n_fft * V::W` values.
+    #[inline(always)]
+    unsafe fn batch<V: StftLanes>(
+        &self,
+        exact: &RealFft,
+        y: &[f32],
+        first: usize,
+        data: &mut [f64],
+        tmp: &mut [f64],
+        out: &mut [f32],
+    ) {
+        let (n, w, nb, hop) = (self.n_fft, V::W, self.n_bins(), self.hop_length);
+        let count = out.len() / nb;
+        debug_assert!(count >= 1 && count <= w && data.len() == n * w);
+        // Signal index of lane l's first sample (lanes past `count` take the frames
+        // after; their results are not written).
+        let start = |l: usize| ((first + l) * hop) as i64 - (n / 2) as i64;
+        let inside = start(0) >= 0 && start(w - 1) + n as i64 <= y.len() as i64;
+        if inside {
+            // Every lane reads n samples of y, lanes `hop` apart.
+            V::fill_frames(
+                &self.window,
+                y.as_ptr().add(start(0) as usize),
+                hop,
+                data.as_mut_ptr(),
+            );
+        } else {
+            for l in 0..w {
+                let s = start(l);
+                for (i, &wi) in self.window.iter().enumerate() {
+                    let j = s + i as i64;
+                    let x = if j >= 0 && j < y.len() as i64 {
+                        wi * y[j as usize] as f64
+                    } else {
+                        0.0
+                    };
+                    data[i * w + l] = x;
+                }
+            }
+        }
+        exact.forward::<V>(data, tmp);
+        // Halfcomplex r0, r1, i1, ..., r(n/2): bin k is (r(2k-1), r(2k)), with zero
+        // imaginary parts at 0 and n/2; librosa stores it as complex64, then takes abs.
+        let finite = V::magnitudes(data.as_ptr(), n, out.as_mut_ptr(), count);
+        if !finite {
+            for l in 0..count {
+                let frame = &mut out[l * nb..(l + 1) * nb];
+                frame[0] = cabs_f32(data[l] as f32, 0.0);
+                for k in 1..nb - 1 {
+                    let (re, im) = (data[(2 * k - 1) * w + l], data[2 * k * w + l]);
+                    frame[k] = cabs_f32(re as f32, im as f32);
+                }
+                frame[nb - 1] = cabs_f32(data[(n - 1) * w + l] as f32, 0.0);
+            }
         }
     }
 
@@ -261,6 +740,9 @@ impl Stft {
         scratch: &mut StftScratch,
         out: &mut [f32],
     ) -> Result<()> {
+        if self.exact.is_some() && out.len() == self.n_bins() {
+            return self.magnitude_frames_with(Isa::Scalar, y, frame, scratch, out);
+        }
         if out.len() != self.n_bins() || scratch.input.len() != self.n_fft {
             return Err(Error::InvalidArgument(format!(
                 "STFT buffers sized for n_fft {} / {} bins, plan has n_fft {}",
@@ -313,9 +795,7 @@ impl Stft {
         let n_frames = self.n_frames(y.len());
         let mut out = Frames::zeros(self.n_bins(), n_frames);
         let mut scratch = self.make_scratch();
-        for t in 0..n_frames {
-            self.magnitude_frame(y, t, &mut scratch, out.frame_mut(t))?;
-        }
+        self.magnitude_frames(y, 0, &mut scratch, &mut out.data)?;
         Ok(out)
     }
 }
@@ -416,6 +896,57 @@ mod tests {
         assert_eq!(f[0], 0.0);
         assert_eq!(f[1024], 11025.0);
         assert!((f[1] - 22050.0 / 2048.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_instruction_set_and_batch_gives_the_same_bits() {
+        // Signals shorter than a frame, around batch and frame edges, quiet and loud,
+        // and one whose spectrum overflows f32 (numpy's infinite magnitudes).
+        let stft = Stft::new(2048, 512).unwrap();
+        let mut scratch = stft.make_scratch();
+        let mut state = 11u64;
+        for (len, scale) in [
+            (0usize, 1.0f32),
+            (1, 1.0),
+            (700, 1.0),
+            (2047, 1e-30),
+            (2048, 1.0),
+            (4609, 3e4),
+            (9000, 1.0),
+            (20_000, 3e37),
+        ] {
+            let y: Vec<f32> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale
+                })
+                .collect();
+            let n_frames = stft.n_frames(len);
+            let mut one_by_one = vec![0.0f32; n_frames * 1025];
+            for (t, frame) in one_by_one.chunks_exact_mut(1025).enumerate() {
+                stft.magnitude_frame(&y, t, &mut scratch, frame).unwrap();
+            }
+            if scale > 1e37 {
+                assert!(one_by_one.iter().any(|v| v.is_infinite()));
+            }
+            for isa in Isa::all_available() {
+                for (first, batch) in [(0usize, 8usize), (1, 8), (0, 3), (2, 5)] {
+                    if first >= n_frames {
+                        continue;
+                    }
+                    let mut out = vec![0.0f32; (n_frames - first) * 1025];
+                    for (b, chunk) in out.chunks_mut(batch * 1025).enumerate() {
+                        stft.magnitude_frames_with(isa, &y, first + b * batch, &mut scratch, chunk)
+                            .unwrap();
+                    }
+                    let same = out
+                        .iter()
+                        .zip(&one_by_one[first * 1025..])
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "len {len} {isa:?} first {first} batch {batch}");
+                }
+            }
+        }
     }
 
     #[test]

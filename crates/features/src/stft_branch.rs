@@ -49,6 +49,7 @@ use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
+use crate::simd::MAX_LANES;
 use crate::spectral::{
     contrast_from_peaks_valleys, zero_crossing_rate, RolloffBatch, SpectralPlan, SpectralScratch,
     N_CONTRAST,
@@ -65,8 +66,9 @@ pub const DEFAULT_CACHED_FRAMES: usize = 4096;
 const MIN_FRAMES_PER_PART: usize = 64;
 
 /// Frames of chroma_stft per call of the chroma bank when pass 2 recomputes the power
-/// spectra ([`ChromaBank::apply_frames`] gives the same values for any grouping).
-const CHROMA_BATCH: usize = 4;
+/// spectra ([`ChromaBank::apply_frames`] gives the same values for any grouping): one
+/// batch of |STFT| frames.
+const CHROMA_BATCH: usize = MAX_LANES;
 
 /// Everything the branch needs that does not depend on the signal: FFT plan, window, mel
 /// bank, DCT, spectral tables and the chroma banks per tuning. Built once, shared by all
@@ -475,31 +477,45 @@ impl StftBranchPlan {
             rolloff,
             power: cache,
         } = run;
-        for i in 0..n_frames {
-            self.stft
-                .magnitude_frame(y, first + i, &mut s.stft, &mut s.mag)?;
-            // stft**2 in f32, as librosa squares it (piptrack compares these values),
-            // straight into the cache when there is one.
-            let power = if cache.is_empty() {
-                &mut s.power[..]
-            } else {
-                &mut cache[i * n_bins..(i + 1) * n_bins]
-            };
-            for (p, &m) in power.iter_mut().zip(&s.mag) {
-                *p = m * m;
+        // |STFT| a batch of frames at a time (one per SIMD lane), then frame by frame.
+        let mut mags = std::mem::take(&mut s.mag);
+        mags.resize(MAX_LANES * n_bins, 0.0);
+        for b0 in (0..n_frames).step_by(MAX_LANES) {
+            let count = MAX_LANES.min(n_frames - b0);
+            let batch = &mut mags[..count * n_bins];
+            if let Err(e) = self
+                .stft
+                .magnitude_frames(y, first + b0, &mut s.stft, batch)
+            {
+                s.mag = mags;
+                return Err(e);
             }
-            self.mel
-                .apply_f32(power, &mut mel[i * n_mels..(i + 1) * n_mels]);
-            let f = self.spectral.frame_without_rolloff(&s.mag, &mut s.spectral);
-            rms[i] = f.rms;
-            centroid[i] = f.centroid as f32;
-            bandwidth[i] = f.bandwidth as f32;
-            s.rolloff.push(&self.spectral, i, &s.mag, rolloff);
-            peaks[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
-            valleys[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
-            self.pitch.push_frame(power, &mut s.tuning_power);
-            self.pitch.push_frame(&s.mag, &mut s.tuning_magnitude);
+            for (j, mag) in batch.chunks_exact(n_bins).enumerate() {
+                let i = b0 + j;
+                // stft**2 in f32, as librosa squares it (piptrack compares these values),
+                // straight into the cache when there is one.
+                let power = if cache.is_empty() {
+                    &mut s.power[..]
+                } else {
+                    &mut cache[i * n_bins..(i + 1) * n_bins]
+                };
+                for (p, &m) in power.iter_mut().zip(mag) {
+                    *p = m * m;
+                }
+                self.mel
+                    .apply_f32(power, &mut mel[i * n_mels..(i + 1) * n_mels]);
+                let f = self.spectral.frame_without_rolloff(mag, &mut s.spectral);
+                rms[i] = f.rms;
+                centroid[i] = f.centroid as f32;
+                bandwidth[i] = f.bandwidth as f32;
+                s.rolloff.push(&self.spectral, i, mag, rolloff);
+                peaks[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
+                valleys[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
+                self.pitch.push_frame(power, &mut s.tuning_power);
+                self.pitch.push_frame(mag, &mut s.tuning_magnitude);
+            }
         }
+        s.mag = mags;
         s.rolloff.finish(&self.spectral, rolloff);
         Ok(())
     }
@@ -517,18 +533,17 @@ impl StftBranchPlan {
             bank.apply_frames(run.power, run.chroma);
             return Ok(());
         }
-        // Four frames a call: the bank's vectorised path takes them four at a time.
+        // A batch of |STFT| frames a call.
         let (n_bins, n_chroma) = (self.stft.n_bins(), bank.n_chroma());
         for (b, chroma) in run.chroma.chunks_mut(CHROMA_BATCH * n_chroma).enumerate() {
             let n = chroma.len() / n_chroma;
-            for (j, power) in s.power_batch.chunks_exact_mut(n_bins).take(n).enumerate() {
-                let t = run.first + b * CHROMA_BATCH + j;
-                self.stft.magnitude_frame(y, t, &mut s.stft, &mut s.mag)?;
-                for (p, &m) in power.iter_mut().zip(&s.mag) {
-                    *p = m * m;
-                }
+            let power = &mut s.power_batch[..n * n_bins];
+            self.stft
+                .magnitude_frames(y, run.first + b * CHROMA_BATCH, &mut s.stft, power)?;
+            for p in power.iter_mut() {
+                *p *= *p;
             }
-            bank.apply_frames(&s.power_batch[..n * n_bins], chroma);
+            bank.apply_frames(power, chroma);
         }
         Ok(())
     }

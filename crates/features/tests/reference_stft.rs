@@ -87,36 +87,6 @@ fn ulp_report(ours: &[f32], reference: &[f64]) -> (usize, u32) {
 }
 
 #[test]
-fn stft_magnitude_matches_synth() {
-    let y = read_clip("synth");
-    let ours = Stft::new(2048, 512).unwrap().magnitude(&y).unwrap();
-    let reference = read_npy(fixtures().join("synth.stft.npy"));
-    assert_eq!(ours.n_frames, clip_info("synth", "n_frames") as usize);
-    // Transpose ours (frame-major) to librosa's bins x frames.
-    let mut flat = Vec::with_capacity(ours.data.len());
-    for k in 0..ours.n_rows {
-        flat.extend(ours.row(k));
-    }
-    let (equal, ulps) = ulp_report(&flat, &reference.data);
-    let max_value = reference.data.iter().fold(0.0f64, |m, &v| m.max(v));
-    let worst = flat
-        .iter()
-        .zip(&reference.data)
-        .fold(0.0f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
-    println!(
-        "synth |STFT|: {equal}/{} values bit-identical, max {ulps} ulp, max abs error {worst:.3e} \
-         ({:.1e} of the max)",
-        flat.len(),
-        worst / max_value
-    );
-    // Same f64 arithmetic up to the FFT's internal order (pocketfft vs rustfft, ~1e-16
-    // relative to the frame's energy), then the same f32 rounding: the difference is an
-    // ulp on a small fraction of values, and tiny in absolute terms.
-    assert!(equal as f64 >= 0.95 * flat.len() as f64, "{equal}");
-    assert!(worst <= 1e-6 * max_value, "{worst}");
-}
-
-#[test]
 fn mel_bank_matches_librosa() {
     let bank = MelBank::slaney(SR, 2048, 128).unwrap();
     let reference = read_npy(fixtures().join("mel_fb.npy"));
@@ -323,5 +293,72 @@ fn branch_statistics_match_features_npy() {
             "{clip} branch stats vs features.npy (rel. to max(1,|v|)): {}",
             report.join(", ")
         );
+    }
+}
+
+/// scipy.fft.rfft of the committed frames (`rfft_<n>_in.npy`, `generate.py`), to the bit,
+/// with every instruction set this CPU has.
+#[test]
+fn rfft_is_scipys_bit_for_bit() {
+    use musicgenre_features::rfft::RealFft;
+    use musicgenre_features::simd::Isa;
+    for n in [256usize, 2048] {
+        let input = read_npy(fixtures().join(format!("rfft_{n}_in.npy")));
+        let want = read_npy(fixtures().join(format!("rfft_{n}_out.npy")));
+        assert_eq!((input.cols(), want.cols()), (n, n + 2));
+        let plan = RealFft::new(n).unwrap();
+        for isa in Isa::all_available() {
+            let w = isa.lanes();
+            for r in 0..input.rows() {
+                // The frame in every lane.
+                let mut data: Vec<f64> = input.row(r).iter().flat_map(|&v| vec![v; w]).collect();
+                let mut scratch = vec![0.0; n * w];
+                plan.forward_with(isa, &mut data, &mut scratch).unwrap();
+                for l in 0..w {
+                    let half = |i: usize| data[i * w + l];
+                    let mut got = vec![half(0), 0.0];
+                    for k in 1..n / 2 {
+                        got.extend([half(2 * k - 1), half(2 * k)]);
+                    }
+                    got.extend([half(n - 1), 0.0]);
+                    let same = got
+                        .iter()
+                        .zip(want.row(r))
+                        .filter(|(a, b)| a.to_bits() == b.to_bits() || (**a == 0.0 && **b == 0.0))
+                        .count();
+                    assert_eq!(same, n + 2, "n {n} frame {r} {isa:?} lane {l}");
+                }
+            }
+        }
+    }
+}
+
+/// |STFT| of the synth clip equals librosa's to the bit with every instruction set, and
+/// in batches that start anywhere.
+#[test]
+fn stft_magnitude_is_librosas_bit_for_bit_with_every_instruction_set() {
+    use musicgenre_features::simd::Isa;
+    let y = read_clip("synth");
+    let reference = read_npy(fixtures().join("synth.stft.npy"));
+    let stft = Stft::new(2048, 512).unwrap();
+    let n_frames = stft.n_frames(y.len());
+    let mut scratch = stft.make_scratch();
+    for isa in Isa::all_available() {
+        for batch in [1usize, 3, 8] {
+            let mut out = vec![0.0f32; n_frames * 1025];
+            for (b, chunk) in out.chunks_mut(batch * 1025).enumerate() {
+                stft.magnitude_frames_with(isa, &y, b * batch, &mut scratch, chunk)
+                    .unwrap();
+            }
+            for (t, frame) in out.chunks_exact(1025).enumerate() {
+                for (k, &v) in frame.iter().enumerate() {
+                    assert_eq!(
+                        v.to_bits(),
+                        (reference.at(k, t) as f32).to_bits(),
+                        "{isa:?} batch {batch} frame {t} bin {k}"
+                    );
+                }
+            }
+        }
     }
 }
