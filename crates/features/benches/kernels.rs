@@ -17,6 +17,8 @@ use musicgenre_features::decode::{load_from_memory, LoadOptions, Mp3Decoder};
 use musicgenre_features::mel::{MelBank, N_MELS};
 use musicgenre_features::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use musicgenre_features::resample::resample;
+use musicgenre_features::rfft::RealFft;
+use musicgenre_features::simd::MAX_LANES;
 use musicgenre_features::spectral::{SpectralPlan, N_CONTRAST};
 use musicgenre_features::stats::write_family;
 use musicgenre_features::stft::{Stft, HOP_LENGTH, N_FFT};
@@ -127,23 +129,41 @@ fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("kernel");
     g.throughput(Throughput::Elements(n_frames as u64));
 
-    // |STFT| frame by frame (f64 FFT, librosa's complex64 rounding).
+    // |STFT| in batches of frames, as the branch computes it (scipy's f64 real FFT, one
+    // frame per SIMD lane, librosa's complex64 rounding).
     g.bench_function("stft_magnitudes", |b| {
         let mut scratch = stft.make_scratch();
-        let mut out = vec![0.0f32; stft.n_bins()];
+        let nb = stft.n_bins();
+        let mut out = vec![0.0f32; MAX_LANES * nb];
         b.iter(|| {
-            for t in 0..n_frames {
-                stft.magnitude_frame(&y, t, &mut scratch, &mut out)
-                    .expect("frame");
-                black_box(&out);
+            for first in (0..n_frames).step_by(MAX_LANES) {
+                let batch = &mut out[..MAX_LANES.min(n_frames - first) * nb];
+                stft.magnitude_frames(&y, first, &mut scratch, batch)
+                    .expect("frames");
+                black_box(&batch);
             }
         })
     });
 
-    // The bare real FFT of 2048 points, f64 (what librosa's STFT computes in, and we
-    // with it) against f32, for every frame of the file: what giving up the f64
-    // transform, and with it magnitudes identical to librosa's, would save.
+    // The bare real FFT of 2048 points for every frame of the file: ours (scipy's
+    // algorithm, frames side by side in SIMD lanes, f64), and realfft's in f64 and f32
+    // for comparison (f32 would give up magnitudes identical to librosa's).
     let frame = &y[..N_FFT];
+    let isa = musicgenre_features::simd::best();
+    let rfft = RealFft::new(N_FFT).expect("rfft");
+    g.bench_function("fft_2048_f64_lanes", |b| {
+        let w = isa.lanes();
+        let lanes: Vec<f64> = frame.iter().flat_map(|&v| vec![v as f64; w]).collect();
+        let (mut data, mut scratch) = (lanes.clone(), lanes.clone());
+        b.iter(|| {
+            for _ in (0..n_frames).step_by(w) {
+                data.copy_from_slice(&lanes);
+                rfft.forward_with(isa, &mut data, &mut scratch)
+                    .expect("fft");
+                black_box(&data);
+            }
+        })
+    });
     bench_real_fft::<f64>(&mut g, "fft_2048_f64", frame, n_frames);
     bench_real_fft::<f32>(&mut g, "fft_2048_f32", frame, n_frames);
 

@@ -109,14 +109,18 @@ impl RealFft {
             }
             match isa {
                 // SAFETY: the CPU has the instructions (checked above).
-                Isa::Avx512 => return {
-                    let _: () = unsafe { avx512(self, data, scratch) };
-                    Ok(())
-                },
-                Isa::Avx2 => return {
-                    let _: () = unsafe { avx2(self, data, scratch) };
-                    Ok(())
-                },
+                Isa::Avx512 => {
+                    return {
+                        let _: () = unsafe { avx512(self, data, scratch) };
+                        Ok(())
+                    }
+                }
+                Isa::Avx2 => {
+                    return {
+                        let _: () = unsafe { avx2(self, data, scratch) };
+                        Ok(())
+                    }
+                }
                 Isa::Scalar => {}
             }
         }

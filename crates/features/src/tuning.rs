@@ -33,6 +33,7 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
+use crate::simd::MAX_LANES;
 use crate::stft::{fft_frequencies, Stft};
 
 /// Number of histogram bins of `pitch_tuning` at `resolution=0.01`.
@@ -343,11 +344,16 @@ pub fn estimate_tuning(spec: &Frames, sr: f64, n_fft: usize) -> Result<f64> {
 pub fn estimate_tuning_from_signal(stft: &Stft, y: &[f32], sr: f64) -> Result<f64> {
     let tracker = PitchTracker::new(sr, stft.n_fft(), PiptrackParams::default())?;
     let mut scratch = stft.make_scratch();
-    let mut mag = vec![0.0f32; stft.n_bins()];
+    let nb = stft.n_bins();
+    let mut mags = vec![0.0f32; MAX_LANES * nb];
     let mut acc = TuningAccumulator::new();
-    for t in 0..stft.n_frames(y.len()) {
-        stft.magnitude_frame(y, t, &mut scratch, &mut mag)?;
-        tracker.push_frame(&mag, &mut acc);
+    let n_frames = stft.n_frames(y.len());
+    for first in (0..n_frames).step_by(MAX_LANES) {
+        let batch = &mut mags[..MAX_LANES.min(n_frames - first) * nb];
+        stft.magnitude_frames(y, first, &mut scratch, batch)?;
+        for mag in batch.chunks_exact(nb) {
+            tracker.push_frame(mag, &mut acc);
+        }
     }
     Ok(acc.estimate())
 }
