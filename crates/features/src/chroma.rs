@@ -20,6 +20,7 @@
 //! per edge, shared by threads.
 
 use crate::error::{Error, Result};
+use crate::simd::Lanes8;
 use crate::tuning::{tuning_bin_edge, N_TUNING_BINS};
 use std::sync::{Arc, OnceLock};
 
@@ -164,6 +165,50 @@ impl ChromaBank {
     /// [`apply_frames`](Self::apply_frames) for one frame.
     pub fn apply_f32(&self, power: &[f32], out: &mut [f32]) {
         self.apply_frames(power, out);
+    }
+
+    /// The projections of [`crate::simd::MAX_LANES`] power-spectrum frames side by side
+    /// (`power[k * LANES + l]` is bin `k` of frame `l`), before normalisation:
+    /// `out[c * LANES + l]` is class `c` of frame `l`, each summed in bin order in f64
+    /// as [`apply`](Self::apply) does.
+    ///
+    /// # Safety
+    /// The CPU has `I`'s instructions.
+    #[inline(always)]
+    pub(crate) unsafe fn project_lanes<I: Lanes8>(&self, power: &[f32], out: &mut [f32]) {
+        const L: usize = crate::simd::MAX_LANES;
+        let (nb, nc) = (self.n_bins, self.n_chroma);
+        assert_eq!(power.len(), nb * L);
+        assert_eq!(out.len(), nc * L);
+        let mut lanes = [0.0f64; L];
+        if nc != N_CHROMA {
+            for c in 0..nc {
+                let mut acc = I::d_splat(0.0);
+                for k in 0..nb {
+                    let p = I::d_from_f(I::f_load(power.as_ptr().add(k * L)));
+                    acc = I::d_add(acc, I::d_mul(I::d_splat(self.weights_t[k * nc + c]), p));
+                }
+                I::d_store(acc, lanes.as_mut_ptr());
+                for l in 0..L {
+                    out[c * L + l] = lanes[l] as f32;
+                }
+            }
+            return;
+        }
+        let mut acc = [I::d_splat(0.0); N_CHROMA];
+        let w = self.weights_t.as_ptr();
+        for k in 0..nb {
+            let p = I::d_from_f(I::f_load(power.as_ptr().add(k * L)));
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a = I::d_add(*a, I::d_mul(I::d_splat(*w.add(k * N_CHROMA + c)), p));
+            }
+        }
+        for (c, a) in acc.iter().enumerate() {
+            I::d_store(*a, lanes.as_mut_ptr());
+            for l in 0..L {
+                out[c * L + l] = lanes[l] as f32;
+            }
+        }
     }
 
     /// Chroma of consecutive power-spectrum frames: `power` holds `n` frames of `n_bins`
@@ -338,6 +383,60 @@ impl ChromaBankCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lanes_project_as_frame_by_frame() {
+        const L: usize = crate::simd::MAX_LANES;
+        let bank = ChromaBank::new(22050.0, 2048, 12, 0.03).unwrap();
+        let frames: Vec<Vec<f32>> = (0..L)
+            .map(|l| {
+                (0..1025)
+                    .map(|k| (((k * 31 + l * 7) % 97) as f32 + 0.25) / (3.0 + l as f32))
+                    .collect()
+            })
+            .collect();
+        let mut power = vec![0.0f32; 1025 * L];
+        for (l, f) in frames.iter().enumerate() {
+            for (k, &v) in f.iter().enumerate() {
+                power[k * L + l] = v;
+            }
+        }
+        let mut lanes = vec![0.0f32; 12 * L];
+        // SAFETY: portable code.
+        unsafe { bank.project_lanes::<crate::simd::Portable>(&power, &mut lanes) };
+        #[cfg(target_arch = "x86_64")]
+        for isa in crate::simd::Isa::all_available() {
+            let mut other = vec![0.0f32; 12 * L];
+            // SAFETY: the CPU has the instructions (all_available).
+            unsafe {
+                match isa {
+                    crate::simd::Isa::Avx2 => {
+                        bank.project_lanes::<crate::simd::Avx2>(&power, &mut other)
+                    }
+                    crate::simd::Isa::Avx512 => {
+                        bank.project_lanes::<crate::simd::Avx512>(&power, &mut other)
+                    }
+                    crate::simd::Isa::Scalar => continue,
+                }
+            }
+            assert!(
+                other
+                    .iter()
+                    .zip(&lanes)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{isa:?}"
+            );
+        }
+        for (l, f) in frames.iter().enumerate() {
+            let mut one = [0.0f32; 12];
+            let mut col: Vec<f32> = (0..12).map(|c| lanes[c * L + l]).collect();
+            normalize_inf(&mut col);
+            bank.apply_f32(f, &mut one);
+            for c in 0..12 {
+                assert_eq!(col[c].to_bits(), one[c].to_bits(), "lane {l} class {c}");
+            }
+        }
+    }
 
     #[test]
     fn a440_lands_on_class_a() {

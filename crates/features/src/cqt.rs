@@ -345,7 +345,7 @@ impl CqtPlan {
             // so the values do not depend on the cut.
             let lend = || self.spare.take(|| self.scratch());
             let work = |run: CqtFrames<'_>, scratch: &mut CqtScratch| job.run(run, scratch);
-            let lent = share_frames(run, MIN_FRAMES_PER_PART, scratch, &lend, &work)?;
+            let lent = share_frames(run, MIN_FRAMES_PER_PART, 1, scratch, &lend, &work)?;
             self.spare.keep(lent);
             Ok(())
         } else {

@@ -18,6 +18,7 @@
 
 use crate::dot::{dot, dot_f32};
 use crate::error::{Error, Result};
+use crate::simd::Lanes8;
 use crate::stft::fft_frequencies;
 
 /// librosa's default number of mel bands.
@@ -179,6 +180,53 @@ impl MelBank {
         }
     }
 
+    /// [`apply_f32`](Self::apply_f32) on [`crate::simd::MAX_LANES`] frames side by side:
+    /// `power[k * LANES + l]` is bin `k` of frame `l`, `out[m * LANES + l]` band `m` of
+    /// it. Each lane gets the f64 products and sums of [`crate::dot`]'s fixed order
+    /// (partial sums `i mod 16`, their tree, then the tail), so the values equal
+    /// `apply_f32`'s frame by frame, to the bit.
+    ///
+    /// # Safety
+    /// The CPU has `I`'s instructions.
+    #[inline(always)]
+    pub(crate) unsafe fn apply_lanes<I: Lanes8>(&self, power: &[f32], out: &mut [f32]) {
+        const L: usize = crate::simd::MAX_LANES;
+        assert_eq!(power.len(), self.n_bins * L);
+        assert_eq!(out.len(), self.n_mels() * L);
+        let mut lanes = [0.0f64; L];
+        for m in 0..self.n_mels() {
+            let (start, w) = self.band(m);
+            let w = &w[..w.len().min(self.n_bins.saturating_sub(start))];
+            let p = power.as_ptr().add(start * L);
+            let term = |i: usize| {
+                I::d_mul(
+                    I::d_splat(w[i] as f64),
+                    I::d_from_f(I::f_load(p.add(i * L))),
+                )
+            };
+            let blocks = w.len() / 16;
+            let mut sum = I::d_splat(0.0);
+            if blocks > 0 {
+                let mut acc = [I::d_splat(0.0); 16];
+                for b in 0..blocks {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = I::d_add(*a, term(b * 16 + j));
+                    }
+                }
+                let h: [I::D; 8] = std::array::from_fn(|j| I::d_add(acc[j], acc[j + 8]));
+                let q: [I::D; 4] = std::array::from_fn(|j| I::d_add(h[j], h[j + 4]));
+                sum = I::d_add(I::d_add(q[0], q[2]), I::d_add(q[1], q[3]));
+            }
+            for i in blocks * 16..w.len() {
+                sum = I::d_add(sum, term(i));
+            }
+            I::d_store(sum, lanes.as_mut_ptr());
+            for l in 0..L {
+                out[m * L + l] = lanes[l] as f32;
+            }
+        }
+    }
+
     /// [`apply`](Self::apply) on the f32 power spectrum itself: the same f64 products and
     /// sums, bit for bit, without a widened copy of the frame.
     pub fn apply_f32(&self, power: &[f32], out: &mut [f32]) {
@@ -206,6 +254,62 @@ mod tests {
                 (mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-9 * hz.max(1.0),
                 "{hz}"
             );
+        }
+    }
+
+    #[test]
+    fn lanes_equal_frame_by_frame() {
+        const L: usize = crate::simd::MAX_LANES;
+        let bank = MelBank::slaney(22050.0, 2048, 128).unwrap();
+        let frames: Vec<Vec<f32>> = (0..L)
+            .map(|l| {
+                (0..1025)
+                    .map(|k| (((k * 37 + l * 11) % 101) as f32 + 0.5) / (7.0 + l as f32))
+                    .collect()
+            })
+            .collect();
+        let mut power = vec![0.0f32; 1025 * L];
+        for (l, f) in frames.iter().enumerate() {
+            for (k, &v) in f.iter().enumerate() {
+                power[k * L + l] = v;
+            }
+        }
+        let mut lanes = vec![0.0f32; 128 * L];
+        // SAFETY: portable code.
+        unsafe { bank.apply_lanes::<crate::simd::Portable>(&power, &mut lanes) };
+        #[cfg(target_arch = "x86_64")]
+        for isa in crate::simd::Isa::all_available() {
+            let mut other = vec![0.0f32; 128 * L];
+            // SAFETY: the CPU has the instructions (all_available).
+            unsafe {
+                match isa {
+                    crate::simd::Isa::Avx2 => {
+                        bank.apply_lanes::<crate::simd::Avx2>(&power, &mut other)
+                    }
+                    crate::simd::Isa::Avx512 => {
+                        bank.apply_lanes::<crate::simd::Avx512>(&power, &mut other)
+                    }
+                    crate::simd::Isa::Scalar => continue,
+                }
+            }
+            assert!(
+                other
+                    .iter()
+                    .zip(&lanes)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{isa:?}"
+            );
+        }
+        for (l, f) in frames.iter().enumerate() {
+            let mut one = vec![0.0f32; 128];
+            bank.apply_f32(f, &mut one);
+            for m in 0..128 {
+                assert_eq!(
+                    lanes[m * L + l].to_bits(),
+                    one[m].to_bits(),
+                    "lane {l} band {m}"
+                );
+            }
         }
     }
 

@@ -82,23 +82,26 @@ pub(crate) trait FrameRun: Send + Sized {
 }
 
 /// `work` on `run`: whole, or in halves by [`join_halves`] down to `min_frames` frames a
-/// part. Returns the buffers lent to parts that ran elsewhere; of two failing parts, the
-/// first one's error, as one worker would meet them.
+/// part, every cut at a multiple of `align` frames from the run's start. Returns the
+/// buffers lent to parts that ran elsewhere; of two failing parts, the first one's
+/// error, as one worker would meet them.
 pub(crate) fn share_frames<R: FrameRun, S: Send>(
     run: R,
     min_frames: usize,
+    align: usize,
     scratch: &mut S,
     lend: &(dyn Fn() -> S + Sync),
     work: &(dyn Fn(R, &mut S) -> Result<()> + Sync),
 ) -> Result<Vec<S>> {
     let n = run.n_frames();
-    if n < 2 * min_frames {
+    let cut = n / 2 / align.max(1) * align.max(1);
+    if n < 2 * min_frames || cut == 0 {
         work(run, scratch)?;
         return Ok(Vec::new());
     }
     let ((left, right), mut lent) =
-        join_halves(run.split_at(n / 2), scratch, lend, &|run, scratch| {
-            share_frames(run, min_frames, scratch, lend, work)
+        join_halves(run.split_at(cut), scratch, lend, &|run, scratch| {
+            share_frames(run, min_frames, align, scratch, lend, work)
         });
     lent.extend(left?);
     lent.extend(right?);

@@ -69,3 +69,314 @@ pub fn best() -> Isa {
 
 /// The most lanes any instruction set has.
 pub const MAX_LANES: usize = 8;
+
+/// Eight lanes of f32 (`F`) and of f64 (`D`) and the element-wise operations the lane
+/// kernels use, for one instruction set. Every operation is the plain IEEE one lane by
+/// lane (no fused multiply-add, selects rather than `min`/`max`), so every
+/// implementation gives the bits of the scalar one.
+///
+/// # Safety
+/// Every method needs the CPU to have the implementation's instructions; loads and
+/// stores need 8 valid values at the pointer.
+pub(crate) trait Lanes8: Copy {
+    type F: Copy;
+    type D: Copy;
+    unsafe fn f_load(p: *const f32) -> Self::F;
+    unsafe fn f_store(v: Self::F, p: *mut f32);
+    unsafe fn f_splat(x: f32) -> Self::F;
+    unsafe fn f_add(a: Self::F, b: Self::F) -> Self::F;
+    unsafe fn f_mul(a: Self::F, b: Self::F) -> Self::F;
+    /// `a > b`, as a bit per lane.
+    unsafe fn f_gt(a: Self::F, b: Self::F) -> u32;
+    /// `a < b`, as a bit per lane.
+    unsafe fn f_lt(a: Self::F, b: Self::F) -> u32;
+    /// `a >= b`, as a bit per lane.
+    unsafe fn f_ge(a: Self::F, b: Self::F) -> u32;
+    /// Per lane `if b > a { b } else { a }` and the other one: `(larger, smaller)`.
+    unsafe fn f_sort_desc(a: Self::F, b: Self::F) -> (Self::F, Self::F);
+    /// Per lane `if b < a { b } else { a }` and the other one: `(smaller, larger)`.
+    unsafe fn f_sort_asc(a: Self::F, b: Self::F) -> (Self::F, Self::F);
+    /// Per lane `if a > t { a } else { 0 }`.
+    unsafe fn f_keep_above(a: Self::F, t: Self::F) -> Self::F;
+    /// Eight u32 counters.
+    type I: Copy;
+    unsafe fn i_zero() -> Self::I;
+    /// `c + (a < b)` per lane.
+    unsafe fn i_add_lt(c: Self::I, a: Self::F, b: Self::F) -> Self::I;
+    unsafe fn i_store(v: Self::I, p: *mut u32);
+    unsafe fn d_from_f(a: Self::F) -> Self::D;
+    unsafe fn d_load(p: *const f64) -> Self::D;
+    unsafe fn d_store(v: Self::D, p: *mut f64);
+    unsafe fn d_splat(x: f64) -> Self::D;
+    unsafe fn d_add(a: Self::D, b: Self::D) -> Self::D;
+    unsafe fn d_sub(a: Self::D, b: Self::D) -> Self::D;
+    unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D;
+}
+
+/// Plain arrays: any CPU.
+#[derive(Clone, Copy)]
+pub(crate) struct Portable;
+
+macro_rules! lanes {
+    ($f:expr) => {{
+        let mut r = [Default::default(); 8];
+        for (l, v) in r.iter_mut().enumerate() {
+            *v = $f(l);
+        }
+        r
+    }};
+}
+
+impl Lanes8 for Portable {
+    type F = [f32; 8];
+    type D = [f64; 8];
+    #[inline(always)]
+    unsafe fn f_load(p: *const f32) -> Self::F {
+        lanes!(|l| *p.add(l))
+    }
+    #[inline(always)]
+    unsafe fn f_store(v: Self::F, p: *mut f32) {
+        for (l, x) in v.iter().enumerate() {
+            *p.add(l) = *x;
+        }
+    }
+    #[inline(always)]
+    unsafe fn f_splat(x: f32) -> Self::F {
+        [x; 8]
+    }
+    #[inline(always)]
+    unsafe fn f_add(a: Self::F, b: Self::F) -> Self::F {
+        lanes!(|l| a[l] + b[l])
+    }
+    #[inline(always)]
+    unsafe fn f_mul(a: Self::F, b: Self::F) -> Self::F {
+        lanes!(|l| a[l] * b[l])
+    }
+    #[inline(always)]
+    unsafe fn f_gt(a: Self::F, b: Self::F) -> u32 {
+        (0..8).fold(0, |m, l| m | ((a[l] > b[l]) as u32) << l)
+    }
+    #[inline(always)]
+    unsafe fn f_lt(a: Self::F, b: Self::F) -> u32 {
+        (0..8).fold(0, |m, l| m | ((a[l] < b[l]) as u32) << l)
+    }
+    #[inline(always)]
+    unsafe fn f_ge(a: Self::F, b: Self::F) -> u32 {
+        (0..8).fold(0, |m, l| m | ((a[l] >= b[l]) as u32) << l)
+    }
+    #[inline(always)]
+    unsafe fn f_sort_desc(a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        (
+            lanes!(|l| if b[l] > a[l] { b[l] } else { a[l] }),
+            lanes!(|l| if b[l] > a[l] { a[l] } else { b[l] }),
+        )
+    }
+    #[inline(always)]
+    unsafe fn f_sort_asc(a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        (
+            lanes!(|l| if b[l] < a[l] { b[l] } else { a[l] }),
+            lanes!(|l| if b[l] < a[l] { a[l] } else { b[l] }),
+        )
+    }
+    #[inline(always)]
+    unsafe fn f_keep_above(a: Self::F, t: Self::F) -> Self::F {
+        lanes!(|l| if a[l] > t[l] { a[l] } else { 0.0 })
+    }
+    type I = [u32; 8];
+    #[inline(always)]
+    unsafe fn i_zero() -> Self::I {
+        [0; 8]
+    }
+    #[inline(always)]
+    unsafe fn i_add_lt(c: Self::I, a: Self::F, b: Self::F) -> Self::I {
+        lanes!(|l| c[l] + (a[l] < b[l]) as u32)
+    }
+    #[inline(always)]
+    unsafe fn i_store(v: Self::I, p: *mut u32) {
+        for (l, x) in v.iter().enumerate() {
+            *p.add(l) = *x;
+        }
+    }
+    #[inline(always)]
+    unsafe fn d_from_f(a: Self::F) -> Self::D {
+        lanes!(|l| a[l] as f64)
+    }
+    #[inline(always)]
+    unsafe fn d_load(p: *const f64) -> Self::D {
+        lanes!(|l| *p.add(l))
+    }
+    #[inline(always)]
+    unsafe fn d_store(v: Self::D, p: *mut f64) {
+        for (l, x) in v.iter().enumerate() {
+            *p.add(l) = *x;
+        }
+    }
+    #[inline(always)]
+    unsafe fn d_splat(x: f64) -> Self::D {
+        [x; 8]
+    }
+    #[inline(always)]
+    unsafe fn d_add(a: Self::D, b: Self::D) -> Self::D {
+        lanes!(|l| a[l] + b[l])
+    }
+    #[inline(always)]
+    unsafe fn d_sub(a: Self::D, b: Self::D) -> Self::D {
+        lanes!(|l| a[l] - b[l])
+    }
+    #[inline(always)]
+    unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D {
+        lanes!(|l| a[l] * b[l])
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86_lanes {
+    use super::Lanes8;
+    use std::arch::x86_64::*;
+
+    /// AVX2: f32 in one 256-bit register, f64 in two.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx2;
+
+    /// AVX-512F: f32 in one 256-bit register, f64 in one 512-bit register.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512;
+
+    macro_rules! f32_ops {
+        () => {
+            type F = __m256;
+            #[inline(always)]
+            unsafe fn f_load(p: *const f32) -> __m256 {
+                _mm256_loadu_ps(p)
+            }
+            #[inline(always)]
+            unsafe fn f_store(v: __m256, p: *mut f32) {
+                _mm256_storeu_ps(p, v)
+            }
+            #[inline(always)]
+            unsafe fn f_splat(x: f32) -> __m256 {
+                _mm256_set1_ps(x)
+            }
+            #[inline(always)]
+            unsafe fn f_add(a: __m256, b: __m256) -> __m256 {
+                _mm256_add_ps(a, b)
+            }
+            #[inline(always)]
+            unsafe fn f_mul(a: __m256, b: __m256) -> __m256 {
+                _mm256_mul_ps(a, b)
+            }
+            #[inline(always)]
+            unsafe fn f_gt(a: __m256, b: __m256) -> u32 {
+                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(a, b)) as u32
+            }
+            #[inline(always)]
+            unsafe fn f_lt(a: __m256, b: __m256) -> u32 {
+                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(a, b)) as u32
+            }
+            #[inline(always)]
+            unsafe fn f_ge(a: __m256, b: __m256) -> u32 {
+                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(a, b)) as u32
+            }
+            #[inline(always)]
+            unsafe fn f_sort_desc(a: __m256, b: __m256) -> (__m256, __m256) {
+                let m = _mm256_cmp_ps::<_CMP_GT_OQ>(b, a);
+                (_mm256_blendv_ps(a, b, m), _mm256_blendv_ps(b, a, m))
+            }
+            #[inline(always)]
+            unsafe fn f_sort_asc(a: __m256, b: __m256) -> (__m256, __m256) {
+                let m = _mm256_cmp_ps::<_CMP_LT_OQ>(b, a);
+                (_mm256_blendv_ps(a, b, m), _mm256_blendv_ps(b, a, m))
+            }
+            #[inline(always)]
+            unsafe fn f_keep_above(a: __m256, t: __m256) -> __m256 {
+                _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_GT_OQ>(a, t))
+            }
+            type I = __m256i;
+            #[inline(always)]
+            unsafe fn i_zero() -> __m256i {
+                _mm256_setzero_si256()
+            }
+            #[inline(always)]
+            unsafe fn i_add_lt(c: __m256i, a: __m256, b: __m256) -> __m256i {
+                // A true comparison is all ones: -1 as an integer.
+                _mm256_sub_epi32(c, _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(a, b)))
+            }
+            #[inline(always)]
+            unsafe fn i_store(v: __m256i, p: *mut u32) {
+                _mm256_storeu_si256(p.cast(), v)
+            }
+        };
+    }
+
+    impl Lanes8 for Avx2 {
+        f32_ops!();
+        type D = (__m256d, __m256d);
+        #[inline(always)]
+        unsafe fn d_from_f(a: __m256) -> Self::D {
+            (
+                _mm256_cvtps_pd(_mm256_castps256_ps128(a)),
+                _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(a)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn d_load(p: *const f64) -> Self::D {
+            (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)))
+        }
+        #[inline(always)]
+        unsafe fn d_store(v: Self::D, p: *mut f64) {
+            _mm256_storeu_pd(p, v.0);
+            _mm256_storeu_pd(p.add(4), v.1);
+        }
+        #[inline(always)]
+        unsafe fn d_splat(x: f64) -> Self::D {
+            (_mm256_set1_pd(x), _mm256_set1_pd(x))
+        }
+        #[inline(always)]
+        unsafe fn d_add(a: Self::D, b: Self::D) -> Self::D {
+            (_mm256_add_pd(a.0, b.0), _mm256_add_pd(a.1, b.1))
+        }
+        #[inline(always)]
+        unsafe fn d_sub(a: Self::D, b: Self::D) -> Self::D {
+            (_mm256_sub_pd(a.0, b.0), _mm256_sub_pd(a.1, b.1))
+        }
+        #[inline(always)]
+        unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D {
+            (_mm256_mul_pd(a.0, b.0), _mm256_mul_pd(a.1, b.1))
+        }
+    }
+
+    impl Lanes8 for Avx512 {
+        f32_ops!();
+        type D = __m512d;
+        #[inline(always)]
+        unsafe fn d_from_f(a: __m256) -> __m512d {
+            _mm512_cvtps_pd(a)
+        }
+        #[inline(always)]
+        unsafe fn d_load(p: *const f64) -> __m512d {
+            _mm512_loadu_pd(p)
+        }
+        #[inline(always)]
+        unsafe fn d_store(v: __m512d, p: *mut f64) {
+            _mm512_storeu_pd(p, v)
+        }
+        #[inline(always)]
+        unsafe fn d_splat(x: f64) -> __m512d {
+            _mm512_set1_pd(x)
+        }
+        #[inline(always)]
+        unsafe fn d_add(a: __m512d, b: __m512d) -> __m512d {
+            _mm512_add_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn d_sub(a: __m512d, b: __m512d) -> __m512d {
+            _mm512_sub_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn d_mul(a: __m512d, b: __m512d) -> __m512d {
+            _mm512_mul_pd(a, b)
+        }
+    }
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86_lanes::{Avx2, Avx512};

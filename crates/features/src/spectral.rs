@@ -32,6 +32,7 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
+use crate::simd::Lanes8;
 use crate::stft::fft_frequencies;
 
 /// Number of rows of `spectral_contrast` with `n_bands=6`.
@@ -563,13 +564,263 @@ fn insertion_sort(v: &mut [f32]) {
     }
 }
 
-/// `np.mean` of f32 values as an f32 result (computed in f64, rounded once), or 0 if empty.
+/// `np.mean(sorted[a:b], axis=-2)` of f32 values as librosa's contrast takes it: the
+/// values summed one after the other in f32 (numpy reduces a C-ordered array's first
+/// axis row by row), then divided by their count in f32; 0 if empty.
 fn mean_f32(values: &[f32]) -> f64 {
-    if values.is_empty() {
+    let Some((&first, rest)) = values.split_first() else {
         return 0.0;
+    };
+    let sum = rest.iter().fold(first, |acc, &v| acc + v);
+    (sum / values.len() as f32) as f64
+}
+
+/// The spectral features of [`LANES`] frames side by side (what
+/// [`SpectralPlan::frame`] gives for each, bit for bit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpectralLanes {
+    pub rms: [f32; LANES],
+    pub centroid: [f64; LANES],
+    pub bandwidth: [f64; LANES],
+    pub rolloff: [f64; LANES],
+    pub contrast_peak: [[f64; LANES]; N_CONTRAST],
+    pub contrast_valley: [[f64; LANES]; N_CONTRAST],
+}
+
+impl Default for SpectralLanes {
+    fn default() -> Self {
+        SpectralLanes {
+            rms: [0.0; LANES],
+            centroid: [0.0; LANES],
+            bandwidth: [0.0; LANES],
+            rolloff: [0.0; LANES],
+            contrast_peak: [[0.0; LANES]; N_CONTRAST],
+            contrast_valley: [[0.0; LANES]; N_CONTRAST],
+        }
     }
-    let sum: f64 = values.iter().map(|&v| v as f64).sum();
-    (sum / values.len() as f64) as f32 as f64
+}
+
+/// Frames whose spectral features the branch computes side by side, one per lane.
+pub const LANES: usize = crate::simd::MAX_LANES;
+
+type L64 = [f64; LANES];
+
+impl SpectralPlan {
+    /// Every spectral feature of [`LANES`] `|STFT|` frames in lanes
+    /// (`mags[k * LANES + l]` is bin `k` of frame `l`), each equal to what
+    /// [`frame`](Self::frame) gives for that frame alone.
+    ///
+    /// # Safety
+    /// The CPU has `I`'s instructions.
+    #[inline(always)]
+    pub(crate) unsafe fn lanes<I: Lanes8>(&self, mags: &[f32], out: &mut SpectralLanes) {
+        let nb = self.n_bins();
+        assert_eq!(mags.len(), nb * LANES);
+        self.sums_lanes::<I>(mags, out);
+        self.rolloff_lanes::<I>(mags, &mut out.rolloff);
+        for (i, band) in self.bands.iter().enumerate().take(N_CONTRAST) {
+            (out.contrast_valley[i], out.contrast_peak[i]) =
+                extremes_lanes::<I>(&mags[band.lo * LANES..band.hi * LANES], band.q);
+        }
+    }
+
+    /// rms, centroid and bandwidth of the frames in lanes, as [`sums`](Self::sums) and
+    /// [`centroid_bandwidth_from`](Self::centroid_bandwidth_from) compute them per frame:
+    /// the same partial sums (bin `k` into sum `k mod 8`), tree and tail, lane by lane.
+    #[inline(always)]
+    unsafe fn sums_lanes<I: Lanes8>(&self, mags: &[f32], out: &mut SpectralLanes) {
+        let nb = self.n_bins();
+        let full = nb / 8 * 8;
+        let m = |k: usize| I::f_load(mags.as_ptr().add(k * LANES));
+        let zero = I::d_splat(0.0);
+        let (mut power, mut total, mut weighted) = ([zero; 8], [zero; 8], [zero; 8]);
+        for k0 in (0..full).step_by(8) {
+            for j in 0..8 {
+                let v = m(k0 + j);
+                let v64 = I::d_from_f(v);
+                power[j] = I::d_add(power[j], I::d_from_f(I::f_mul(v, v)));
+                total[j] = I::d_add(total[j], v64);
+                weighted[j] = I::d_add(weighted[j], I::d_mul(v64, I::d_splat(self.freqs[k0 + j])));
+            }
+        }
+        let tree = |s: &[I::D; 8]| {
+            I::d_add(
+                I::d_add(I::d_add(s[0], s[4]), I::d_add(s[2], s[6])),
+                I::d_add(I::d_add(s[1], s[5]), I::d_add(s[3], s[7])),
+            )
+        };
+        let (mut p_tail, mut t_tail, mut w_tail) = (zero, zero, zero);
+        for k in full..nb {
+            let v = m(k);
+            let v64 = I::d_from_f(v);
+            p_tail = I::d_add(p_tail, I::d_from_f(I::f_mul(v, v)));
+            t_tail = I::d_add(t_tail, v64);
+            w_tail = I::d_add(w_tail, I::d_mul(v64, I::d_splat(self.freqs[k])));
+        }
+        let edges = if nb > 1 {
+            let (first, last) = (m(0), m(nb - 1));
+            I::d_add(
+                I::d_from_f(I::f_mul(first, first)),
+                I::d_from_f(I::f_mul(last, last)),
+            )
+        } else {
+            zero
+        };
+        let power = I::d_sub(
+            I::d_add(tree(&power), p_tail),
+            I::d_mul(I::d_splat(0.5), edges),
+        );
+        let total = I::d_add(tree(&total), t_tail);
+        let weighted = I::d_add(tree(&weighted), w_tail);
+        let (mut p, mut t, mut w) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+        I::d_store(power, p.as_mut_ptr());
+        I::d_store(total, t.as_mut_ptr());
+        I::d_store(weighted, w.as_mut_ptr());
+        let mut length = [0.0f64; LANES];
+        for l in 0..LANES {
+            let sums = Sums {
+                power: p[l],
+                total: t[l],
+                weighted: w[l],
+            };
+            out.rms[l] = sums.rms(self.n_fft);
+            length[l] = if sums.total < f32::MIN_POSITIVE as f64 {
+                1.0
+            } else {
+                sums.total
+            };
+            out.centroid[l] = sums.weighted / length[l];
+        }
+        let centroid = I::d_load(out.centroid.as_ptr());
+        let spread_term = |k: usize| {
+            let d = I::d_sub(I::d_splat(self.freqs[k]), centroid);
+            I::d_mul(I::d_from_f(m(k)), I::d_mul(d, d))
+        };
+        let mut spread = [zero; 8];
+        for k0 in (0..full).step_by(8) {
+            for (j, acc) in spread.iter_mut().enumerate() {
+                *acc = I::d_add(*acc, spread_term(k0 + j));
+            }
+        }
+        let mut tail = zero;
+        for k in full..nb {
+            tail = I::d_add(tail, spread_term(k));
+        }
+        let mut sp = [0.0f64; LANES];
+        I::d_store(I::d_add(tree(&spread), tail), sp.as_mut_ptr());
+        for l in 0..LANES {
+            out.bandwidth[l] = (sp[l] / length[l]).sqrt();
+        }
+    }
+
+    /// The rolloff (Hz) of the frames in lanes: librosa's sequential f32 cumulative
+    /// sums, lane by lane (as [`RolloffBatch`]).
+    #[inline(always)]
+    unsafe fn rolloff_lanes<I: Lanes8>(&self, mags: &[f32], out: &mut [f64; LANES]) {
+        let nb = self.n_bins();
+        let m = |k: usize| I::f_load(mags.as_ptr().add(k * LANES));
+        let mut total = I::f_splat(0.0);
+        for k in 0..nb {
+            total = I::f_add(total, m(k));
+        }
+        let threshold = I::f_mul(I::f_splat(0.85), total);
+        let mut acc = I::f_splat(0.0);
+        let mut below = I::i_zero();
+        for k in 0..nb {
+            acc = I::f_add(acc, m(k));
+            // The cumulative sum never decreases: the bins below the threshold are those
+            // before the rolloff bin, and their count is its index.
+            below = I::i_add_lt(below, acc, threshold);
+        }
+        let mut bins = [0u32; LANES];
+        I::i_store(below, bins.as_mut_ptr());
+        for l in 0..LANES {
+            out[l] = self.freq_or_zero(bins[l] as usize);
+        }
+    }
+}
+
+/// [`extremes`] of the bins of a band in lanes (`values[i * LANES + l]`): the means of
+/// the `q` smallest and `q` largest values of each lane, as `(valley, peak)`.
+///
+/// Each lane keeps its `q` largest values so far in descending order and its `q`
+/// smallest in ascending order; a new value is compared with the last kept one and,
+/// only when some lane needs it, merged in by a chain of exchanges, which keeps the
+/// same multiset as sorting would. Magnitudes of finite signals are never NaN.
+#[inline(always)]
+unsafe fn extremes_lanes<I: Lanes8>(values: &[f32], q: usize) -> (L64, L64) {
+    let n = values.len() / LANES;
+    match q.min(n) {
+        0 => ([0.0; LANES], [0.0; LANES]),
+        1 => extremes_lanes_q::<I, 1>(values),
+        2 => extremes_lanes_q::<I, 2>(values),
+        3 => extremes_lanes_q::<I, 3>(values),
+        4 => extremes_lanes_q::<I, 4>(values),
+        5 => extremes_lanes_q::<I, 5>(values),
+        6 => extremes_lanes_q::<I, 6>(values),
+        7 => extremes_lanes_q::<I, 7>(values),
+        8 => extremes_lanes_q::<I, 8>(values),
+        9 => extremes_lanes_q::<I, 9>(values),
+        10 => extremes_lanes_q::<I, 10>(values),
+        11 => extremes_lanes_q::<I, 11>(values),
+        12 => extremes_lanes_q::<I, 12>(values),
+        q => {
+            // Long bands or other quantiles: each lane on its own.
+            let (mut valley, mut peak) = ([0.0; LANES], [0.0; LANES]);
+            let mut scratch = ExtremesScratch::default();
+            let mut lane = vec![0.0f32; n];
+            for l in 0..LANES {
+                for (i, v) in lane.iter_mut().enumerate() {
+                    *v = values[i * LANES + l];
+                }
+                (valley[l], peak[l]) = extremes(&lane, q, &mut scratch);
+            }
+            (valley, peak)
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L64) {
+    let mut top = [I::f_splat(f32::NEG_INFINITY); Q];
+    let mut bottom = [I::f_splat(f32::INFINITY); Q];
+    for i in 0..values.len() / LANES {
+        let v = I::f_load(values.as_ptr().add(i * LANES));
+        if I::f_gt(v, top[Q - 1]) != 0 {
+            let mut c = v;
+            for t in top.iter_mut() {
+                (*t, c) = I::f_sort_desc(*t, c);
+            }
+        }
+        if I::f_lt(v, bottom[Q - 1]) != 0 {
+            let mut c = v;
+            for t in bottom.iter_mut() {
+                (*t, c) = I::f_sort_asc(*t, c);
+            }
+        }
+    }
+    let mut t = [[0.0f32; LANES]; Q];
+    let mut b = [[0.0f32; LANES]; Q];
+    for j in 0..Q {
+        I::f_store(top[j], t[j].as_mut_ptr());
+        I::f_store(bottom[j], b[j].as_mut_ptr());
+    }
+    // librosa sums the sorted values in ascending order: the q smallest from the
+    // smallest up, the q largest from the q-th largest up; then divides in f32.
+    let (mut valley, mut peak) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for l in 0..LANES {
+        let mut lo = b[0][l];
+        for row in &b[1..] {
+            lo += row[l];
+        }
+        let mut hi = t[Q - 1][l];
+        for row in t[..Q - 1].iter().rev() {
+            hi += row[l];
+        }
+        valley[l] = (lo / Q as f32) as f64;
+        peak[l] = (hi / Q as f32) as f64;
+    }
+    (valley, peak)
 }
 
 /// `power_to_db(peak) - power_to_db(valley)` over all frames (`N_CONTRAST` values per
@@ -771,6 +1022,115 @@ mod tests {
         // 1025 x 1e-30: the f32 chain's rounding puts librosa's answer at bin 871, not at
         // the 872 that exact arithmetic (0.85 * 1025 = 871.25) would give.
         assert_eq!(plan.rolloff(&frames[122]), plan.freqs[871]);
+    }
+
+    #[test]
+    fn lanes_give_each_frames_own_features() {
+        let plan = SpectralPlan::new(22050.0, 2048).unwrap();
+        let mut scratch = plan.make_scratch();
+        let nb = plan.n_bins();
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for case in 0..6 {
+            // Frames of random magnitudes, silence, a constant, coarse values with many
+            // ties, a falling spectrum, and one with an infinite bin.
+            let frames: Vec<Vec<f32>> = (0..LANES)
+                .map(|l| {
+                    (0..nb)
+                        .map(|k| match (case + l) % 6 {
+                            0 => next() * 10.0,
+                            1 => 0.0,
+                            2 => 0.25,
+                            3 => (next() * 4.0).floor(),
+                            4 => 100.0 / (1.0 + k as f32) + next(),
+                            _ => {
+                                if k == 300 {
+                                    f32::INFINITY
+                                } else {
+                                    next()
+                                }
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut mags = vec![0.0f32; nb * LANES];
+            for (l, f) in frames.iter().enumerate() {
+                for (k, &v) in f.iter().enumerate() {
+                    mags[k * LANES + l] = v;
+                }
+            }
+            let mut lanes = SpectralLanes::default();
+            // SAFETY: portable code.
+            unsafe { plan.lanes::<crate::simd::Portable>(&mags, &mut lanes) };
+            #[cfg(target_arch = "x86_64")]
+            for isa in crate::simd::Isa::all_available() {
+                let mut other = SpectralLanes::default();
+                // SAFETY: the CPU has the instructions (all_available).
+                unsafe {
+                    match isa {
+                        crate::simd::Isa::Avx2 => {
+                            plan.lanes::<crate::simd::Avx2>(&mags, &mut other)
+                        }
+                        crate::simd::Isa::Avx512 => {
+                            plan.lanes::<crate::simd::Avx512>(&mags, &mut other)
+                        }
+                        crate::simd::Isa::Scalar => continue,
+                    }
+                }
+                let bits = |x: &SpectralLanes| {
+                    format!(
+                        "{:?}",
+                        (
+                            x.rms.map(f32::to_bits),
+                            x.centroid.map(f64::to_bits),
+                            x.bandwidth.map(f64::to_bits),
+                            x.rolloff.map(f64::to_bits),
+                            x.contrast_peak.map(|r| r.map(f64::to_bits)),
+                            x.contrast_valley.map(|r| r.map(f64::to_bits))
+                        )
+                    )
+                };
+                assert_eq!(bits(&other), bits(&lanes), "{isa:?}");
+            }
+            for (l, f) in frames.iter().enumerate() {
+                let one = plan.frame(f, &mut scratch);
+                let same =
+                    |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                assert_eq!(
+                    lanes.rms[l].to_bits(),
+                    one.rms.to_bits(),
+                    "case {case} lane {l} rms"
+                );
+                assert!(
+                    same(lanes.centroid[l], one.centroid),
+                    "case {case} lane {l} centroid"
+                );
+                assert!(
+                    same(lanes.bandwidth[l], one.bandwidth),
+                    "case {case} lane {l} bandwidth"
+                );
+                assert_eq!(
+                    lanes.rolloff[l], one.rolloff,
+                    "case {case} lane {l} rolloff"
+                );
+                for b in 0..N_CONTRAST {
+                    assert!(
+                        same(lanes.contrast_peak[b][l], one.contrast_peak[b]),
+                        "case {case} lane {l} peak {b}"
+                    );
+                    assert!(
+                        same(lanes.contrast_valley[b][l], one.contrast_valley[b]),
+                        "case {case} lane {l} valley {b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -110,6 +110,13 @@ fn cabs_f32_special(re: f32, im: f32) -> f32 {
     }
 }
 
+/// Where a batch's magnitudes go: whole frames one after the other, or lanes `offset..`
+/// of an `n_bins x MAX_LANES` block.
+enum Emit<'a> {
+    Frames(&'a mut [f32]),
+    Lanes(&'a mut [f32], usize),
+}
+
 /// The two steps of a batch of STFT frames around the transform, for each width of
 /// [`F64s`]: windowing frames into lanes, and magnitudes out of lanes into frames.
 trait StftLanes: F64s {
@@ -130,6 +137,14 @@ trait StftLanes: F64s {
     /// `data` holds `n * W` values, `out` `count * (n / 2 + 1)`; `count <= W`; the CPU
     /// has the instructions.
     unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool;
+
+    /// The magnitudes of all `W` lanes into lanes `0..W` of rows of [`MAX_LANES`]:
+    /// `out[k * MAX_LANES + l]`. Returns false if one is not finite.
+    ///
+    /// # Safety
+    /// `data` holds `n * W` values, `out` `(n / 2) * MAX_LANES + W`; the CPU has the
+    /// instructions.
+    unsafe fn magnitudes_lanes(data: *const f64, n: usize, out: *mut f32) -> bool;
 }
 
 /// The magnitudes of bins `k0..k1` of lane `l` (of `w`), one by one.
@@ -176,11 +191,46 @@ impl StftLanes for f64 {
         *out = first;
         first.is_finite() & magnitudes_scalar(data, n, 1, out, 0, 1, n / 2 + 1)
     }
+
+    #[inline(always)]
+    unsafe fn magnitudes_lanes(data: *const f64, n: usize, out: *mut f32) -> bool {
+        magnitudes_lanes_scalar(data, n, 1, out, 0)
+    }
+}
+
+/// [`StftLanes::magnitudes_lanes`] for bins `k0..=n/2`, value by value.
+///
+/// # Safety
+/// As [`StftLanes::magnitudes_lanes`].
+#[inline(always)]
+unsafe fn magnitudes_lanes_scalar(
+    data: *const f64,
+    n: usize,
+    w: usize,
+    out: *mut f32,
+    k0: usize,
+) -> bool {
+    let mut finite = true;
+    for k in k0..=n / 2 {
+        for l in 0..w {
+            let (re, im) = if k == 0 {
+                (*data.add(l), 0.0)
+            } else if k == n / 2 {
+                (*data.add((n - 1) * w + l), 0.0)
+            } else {
+                (*data.add((2 * k - 1) * w + l), *data.add(2 * k * w + l))
+            };
+            let m = cabs_f32_finite(re as f32, im as f32);
+            finite &= m.is_finite();
+            *out.add(k * MAX_LANES + l) = m;
+        }
+    }
+    finite
 }
 
 #[cfg(target_arch = "x86_64")]
 mod lanes_x86 {
-    use super::{magnitudes_scalar, StftLanes};
+    use super::{magnitudes_scalar, StftLanes, MAX_LANES};
     use crate::rfft::{F64x4, F64x8};
     use std::arch::x86_64::*;
 
@@ -257,6 +307,25 @@ mod lanes_x86 {
 
     impl StftLanes for F64x8 {
         #[inline(always)]
+        unsafe fn magnitudes_lanes(data: *const f64, n: usize, out: *mut f32) -> bool {
+            let mut finite = true;
+            for (k, src) in [(0, 0), (n / 2, n - 1)] {
+                let re = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(src * 8)));
+                let m = cabs8(re, _mm256_setzero_ps());
+                finite &= finite8(m);
+                _mm256_storeu_ps(out.add(k * MAX_LANES), m);
+            }
+            for k in 1..n / 2 {
+                let re = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((2 * k - 1) * 8)));
+                let im = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(2 * k * 8)));
+                let m = cabs8(re, im);
+                finite &= finite8(m);
+                _mm256_storeu_ps(out.add(k * MAX_LANES), m);
+            }
+            finite
+        }
+
+        #[inline(always)]
         unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
             let n = window.len();
             let mut i = 0;
@@ -310,6 +379,29 @@ mod lanes_x86 {
     }
 
     impl StftLanes for F64x4 {
+        #[inline(always)]
+        unsafe fn magnitudes_lanes(data: *const f64, n: usize, out: *mut f32) -> bool {
+            let mut finite = true;
+            for (k, src) in [(0, 0), (n / 2, n - 1)] {
+                let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(src * 4)));
+                let m = cabs4(re, _mm_setzero_ps());
+                let a = _mm_andnot_ps(_mm_set1_ps(-0.0), m);
+                finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                _mm_storeu_ps(out.add(k * MAX_LANES), m);
+            }
+            let mut k = 1;
+            while k < n / 2 {
+                let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add((2 * k - 1) * 4)));
+                let im = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(2 * k * 4)));
+                let m = cabs4(re, im);
+                let a = _mm_andnot_ps(_mm_set1_ps(-0.0), m);
+                finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                _mm_storeu_ps(out.add(k * MAX_LANES), m);
+                k += 1;
+            }
+            finite
+        }
+
         #[inline(always)]
         unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
             let n = window.len();
@@ -629,44 +721,131 @@ impl Stft {
             // SAFETY: `isa` is available (checked above); the buffers hold n_fft * w
             // values and `chunk` whole frames.
             unsafe {
-                match isa {
-                    #[cfg(target_arch = "x86_64")]
-                    Isa::Avx512 => self.batch_avx512(exact, y, start, data, tmp, chunk),
-                    #[cfg(target_arch = "x86_64")]
-                    Isa::Avx2 => self.batch_avx2(exact, y, start, data, tmp, chunk),
-                    _ => self.batch::<f64>(exact, y, start, data, tmp, chunk),
-                }
+                self.batch_dispatch(isa, exact, y, start, data, tmp, Emit::Frames(chunk));
             }
         }
         Ok(())
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn batch_avx512(
+    /// `|STFT|` of the [`MAX_LANES`] frames from `first` on, in lanes: value
+    /// `k * MAX_LANES + l` of `out` is bin `k` of frame `first + l` (`n_bins * MAX_LANES`
+    /// values). Frames past the signal's last are those of its zero padding (silence).
+    /// The values are those of [`magnitude_frames`](Self::magnitude_frames), for the
+    /// kernels that take frames side by side.
+    pub fn magnitude_lanes(
         &self,
-        exact: &RealFft,
         y: &[f32],
         first: usize,
-        data: &mut [f64],
-        tmp: &mut [f64],
+        scratch: &mut StftScratch,
         out: &mut [f32],
-    ) {
-        self.batch::<F64x8>(exact, y, first, data, tmp, out)
+    ) -> Result<()> {
+        self.magnitude_lanes_with(crate::simd::best(), y, first, scratch, out)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn batch_avx2(
+    /// [`magnitude_lanes`](Self::magnitude_lanes) with the given instruction set, which
+    /// must be [available](Isa::available).
+    pub fn magnitude_lanes_with(
         &self,
+        isa: Isa,
+        y: &[f32],
+        first: usize,
+        scratch: &mut StftScratch,
+        out: &mut [f32],
+    ) -> Result<()> {
+        let nb = self.n_bins();
+        if out.len() != nb * MAX_LANES || scratch.input.len() != self.n_fft {
+            return Err(Error::InvalidArgument(format!(
+                "STFT lanes of {} values, n_fft {} needs {}",
+                out.len(),
+                self.n_fft,
+                nb * MAX_LANES
+            )));
+        }
+        let Some(exact) = &self.exact else {
+            let mut frame = vec![0.0f32; nb];
+            for l in 0..MAX_LANES {
+                self.magnitude_frame(y, first + l, scratch, &mut frame)?;
+                for (k, &v) in frame.iter().enumerate() {
+                    out[k * MAX_LANES + l] = v;
+                }
+            }
+            return Ok(());
+        };
+        if !isa.available() {
+            return Err(Error::InvalidArgument(format!(
+                "{isa:?} is not available on this CPU"
+            )));
+        }
+        let w = isa.lanes();
+        let len = self.n_fft * w;
+        let data = scratch.lanes.as_mut_slice(len);
+        let tmp = scratch.lanes_scratch.as_mut_slice(len);
+        for offset in (0..MAX_LANES).step_by(w) {
+            // SAFETY: `isa` is available (checked above); the buffers hold n_fft * w
+            // values and `out` n_bins * MAX_LANES.
+            unsafe {
+                self.batch_dispatch(
+                    isa,
+                    exact,
+                    y,
+                    first + offset,
+                    data,
+                    tmp,
+                    Emit::Lanes(out, offset),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// [`batch`](Self::batch) compiled for `isa`.
+    ///
+    /// # Safety
+    /// As [`batch`](Self::batch); `isa` is available.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn batch_dispatch(
+        &self,
+        isa: Isa,
         exact: &RealFft,
         y: &[f32],
         first: usize,
         data: &mut [f64],
         tmp: &mut [f64],
-        out: &mut [f32],
+        emit: Emit<'_>,
     ) {
-        self.batch::<F64x4>(exact, y, first, data, tmp, out)
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512(
+                s: &Stft,
+                exact: &RealFft,
+                y: &[f32],
+                first: usize,
+                data: &mut [f64],
+                tmp: &mut [f64],
+                emit: Emit<'_>,
+            ) {
+                s.batch::<F64x8>(exact, y, first, data, tmp, emit)
+            }
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(
+                s: &Stft,
+                exact: &RealFft,
+                y: &[f32],
+                first: usize,
+                data: &mut [f64],
+                tmp: &mut [f64],
+                emit: Emit<'_>,
+            ) {
+                s.batch::<F64x4>(exact, y, first, data, tmp, emit)
+            }
+            match isa {
+                Isa::Avx512 => return avx512(self, exact, y, first, data, tmp, emit),
+                Isa::Avx2 => return avx2(self, exact, y, first, data, tmp, emit),
+                Isa::Scalar => {}
+            }
+        }
+        self.batch::<f64>(exact, y, first, data, tmp, emit)
     }
 
     /// Up to `V::W` frames from `first` on (`out.len() / n_bins` of them), one per lane:
@@ -682,11 +861,10 @@ impl Stft {
         first: usize,
         data: &mut [f64],
         tmp: &mut [f64],
-        out: &mut [f32],
+        emit: Emit<'_>,
     ) {
         let (n, w, nb, hop) = (self.n_fft, V::W, self.n_bins(), self.hop_length);
-        let count = out.len() / nb;
-        debug_assert!(count >= 1 && count <= w && data.len() == n * w);
+        debug_assert!(data.len() == n * w);
         // Signal index of lane l's first sample (lanes past `count` take the frames
         // after; their results are not written).
         let start = |l: usize| ((first + l) * hop) as i64 - (n / 2) as i64;
@@ -716,16 +894,38 @@ impl Stft {
         exact.forward::<V>(data, tmp);
         // Halfcomplex r0, r1, i1, ..., r(n/2): bin k is (r(2k-1), r(2k)), with zero
         // imaginary parts at 0 and n/2; librosa stores it as complex64, then takes abs.
-        let finite = V::magnitudes(data.as_ptr(), n, out.as_mut_ptr(), count);
-        if !finite {
-            for l in 0..count {
-                let frame = &mut out[l * nb..(l + 1) * nb];
-                frame[0] = cabs_f32(data[l] as f32, 0.0);
-                for k in 1..nb - 1 {
-                    let (re, im) = (data[(2 * k - 1) * w + l], data[2 * k * w + l]);
-                    frame[k] = cabs_f32(re as f32, im as f32);
+        let bin = |k: usize, l: usize| -> (f32, f32) {
+            if k == 0 {
+                (data[l] as f32, 0.0)
+            } else if k == nb - 1 {
+                (data[(n - 1) * w + l] as f32, 0.0)
+            } else {
+                (data[(2 * k - 1) * w + l] as f32, data[2 * k * w + l] as f32)
+            }
+        };
+        match emit {
+            Emit::Frames(out) => {
+                let count = out.len() / nb;
+                debug_assert!(count >= 1 && count <= w);
+                if !V::magnitudes(data.as_ptr(), n, out.as_mut_ptr(), count) {
+                    for l in 0..count {
+                        for k in 0..nb {
+                            let (re, im) = bin(k, l);
+                            out[l * nb + k] = cabs_f32(re, im);
+                        }
+                    }
                 }
-                frame[nb - 1] = cabs_f32(data[(n - 1) * w + l] as f32, 0.0);
+            }
+            Emit::Lanes(out, offset) => {
+                debug_assert!(offset + w <= MAX_LANES && out.len() == nb * MAX_LANES);
+                if !V::magnitudes_lanes(data.as_ptr(), n, out.as_mut_ptr().add(offset)) {
+                    for l in 0..w {
+                        for k in 0..nb {
+                            let (re, im) = bin(k, l);
+                            out[k * MAX_LANES + offset + l] = cabs_f32(re, im);
+                        }
+                    }
+                }
             }
         }
     }
@@ -944,6 +1144,42 @@ mod tests {
                         .zip(&one_by_one[first * 1025..])
                         .all(|(a, b)| a.to_bits() == b.to_bits());
                     assert!(same, "len {len} {isa:?} first {first} batch {batch}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_hold_the_frames_magnitudes() {
+        let stft = Stft::new(2048, 512).unwrap();
+        let mut scratch = stft.make_scratch();
+        let mut state = 3u64;
+        for (len, scale) in [(0usize, 1.0f32), (3000, 1.0), (9000, 1e-20), (30_000, 3e37)] {
+            let y: Vec<f32> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale
+                })
+                .collect();
+            let n_frames = stft.n_frames(len);
+            let mut frames = vec![0.0f32; (n_frames + MAX_LANES) * 1025];
+            for (t, frame) in frames.chunks_exact_mut(1025).enumerate() {
+                stft.magnitude_frame(&y, t, &mut scratch, frame).unwrap();
+            }
+            for isa in Isa::all_available() {
+                for first in [0usize, 1, n_frames.saturating_sub(2)] {
+                    let mut lanes = vec![f32::NAN; 1025 * MAX_LANES];
+                    stft.magnitude_lanes_with(isa, &y, first, &mut scratch, &mut lanes)
+                        .unwrap();
+                    for l in 0..MAX_LANES {
+                        for k in 0..1025 {
+                            assert_eq!(
+                                lanes[k * MAX_LANES + l].to_bits(),
+                                frames[(first + l) * 1025 + k].to_bits(),
+                                "len {len} {isa:?} first {first} lane {l} bin {k}"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -18,20 +18,23 @@
 //! tuning_cqt  = librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=12)
 //! ```
 //!
-//! Two passes over the frames. Pass 1 computes each frame's |STFT| and from it the mel
-//! power (kept, 128 values a frame: `power_to_db` clamps at the max of the whole matrix),
-//! the spectral features (rolloff 8 frames at a time, see
-//! [`crate::spectral::RolloffBatch`]; contrast as peaks and valleys, finished at the end
-//! because its dB conversion clamps at a global max too) and the piptrack candidates of
-//! both tuning estimates (on the power spectrum for chroma_stft, on the magnitude for the
-//! CQT). Pass 2 applies the chroma bank of the now known tuning to each frame's power
-//! spectrum, recomputed by the FFT (cheaper than storing 1025 values a frame for a long
-//! song) unless the signal is short enough for the spectrogram cache
+//! Two passes over the frames, each a batch of 8 frames at a time, one frame per SIMD
+//! lane ([`crate::simd`]): the |STFT| of a batch comes out of the transform in lanes
+//! ([`Stft::magnitude_lanes`]) and every kernel after it works on the 8 frames side by
+//! side, each lane doing exactly what the kernel does for one frame alone (the tests
+//! compare them to the bit, and every instruction set gives the same bits). Pass 1
+//! computes the mel power (kept, 128 values a frame: `power_to_db` clamps at the max of
+//! the whole matrix), the spectral features (contrast as peaks and valleys, finished at
+//! the end because its dB conversion clamps at a global max too) and the piptrack
+//! candidates of both tuning estimates (on the power spectrum for chroma_stft, on the
+//! magnitude for the CQT). Pass 2 applies the chroma bank of the now known tuning to each
+//! frame's power spectrum, recomputed by the FFT (cheaper than storing 1025 values a
+//! frame for a long song) unless the signal is short enough for the spectrogram cache
 //! ([`StftBranchPlan::with_spectrogram_cache`]); both routes give identical values. The
 //! zero-crossing rate reads the samples directly, in one pass of its own.
 //!
 //! On a worker of a rayon pool with other threads, both passes share their frames out in
-//! parts of at least 64 frames (`rayon::join`): idle workers take parts with buffers of
+//! parts of at least 64 frames, cut at multiples of 8 (`rayon::join`): idle workers take parts with buffers of
 //! their own, a busy pool does every part on the calling worker. Each frame's values do
 //! not depend on which part it was in, and the tuning estimates do not depend on the
 //! order of their candidates, so the results are the same to the bit.
@@ -39,20 +42,21 @@
 //! Memory beyond the signal and the outputs (44 f32 a frame): the mel power (512 bytes a
 //! frame), contrast peaks and valleys (112 bytes a frame), the piptrack candidates (8
 //! bytes each, a few dozen a frame) and the optional spectrogram cache; about 21 MB for a
-//! 10-minute song. On a shared 2-core machine, the whole branch takes ~15 ms of CPU per
-//! 30 s of audio (some 2000x real time), about 10x less than the librosa calls above
+//! 10-minute song. On a shared 2-core machine with AVX-512, the whole branch takes ~9 ms
+//! of CPU per 30 s of audio (some 3000x real time)
 //! (`cargo run --release -p musicgenre-features --example time_stft_branch`).
 
-use crate::chroma::{ChromaBank, ChromaBankCache, N_CHROMA};
+use crate::chroma::{normalize_inf, ChromaBank, ChromaBankCache, N_CHROMA};
 use crate::error::{check_finite, Result};
 use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
-use crate::simd::MAX_LANES;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{Avx2, Avx512};
+use crate::simd::{Isa, Lanes8, Portable, MAX_LANES};
 use crate::spectral::{
-    contrast_from_peaks_valleys, zero_crossing_rate, RolloffBatch, SpectralPlan, SpectralScratch,
-    N_CONTRAST,
+    contrast_from_peaks_valleys, zero_crossing_rate, SpectralLanes, SpectralPlan, N_CONTRAST,
 };
 use crate::stft::{Stft, StftScratch, HOP_LENGTH, N_FFT};
 use crate::tuning::{PiptrackParams, PitchTracker, TuningAccumulator};
@@ -65,10 +69,10 @@ pub const DEFAULT_CACHED_FRAMES: usize = 4096;
 /// 64 frames (1.5 s of audio) are about 0.7 ms of pass-1 work, far more than a task costs.
 const MIN_FRAMES_PER_PART: usize = 64;
 
-/// Frames of chroma_stft per call of the chroma bank when pass 2 recomputes the power
-/// spectra ([`ChromaBank::apply_frames`] gives the same values for any grouping): one
-/// batch of |STFT| frames.
-const CHROMA_BATCH: usize = MAX_LANES;
+/// Frames computed side by side, one per SIMD lane: the |STFT| batch
+/// ([`Stft::magnitude_lanes`]) and every per-frame kernel after it. Parts of a signal
+/// shared out to a pool start at multiples of it.
+const LANES: usize = MAX_LANES;
 
 /// Everything the branch needs that does not depend on the signal: FFT plan, window, mel
 /// bank, DCT, spectral tables and the chroma banks per tuning. Built once, shared by all
@@ -101,14 +105,15 @@ pub struct StftBranchScratch {
 #[derive(Debug)]
 struct FrameScratch {
     stft: StftScratch,
-    mag: Vec<f32>,
+    /// One batch of [`LANES`] frames in lanes (`[k * LANES + l]`): |STFT| and its square.
+    mags: Vec<f32>,
     power: Vec<f32>,
-    spectral: SpectralScratch,
-    rolloff: RolloffBatch,
+    /// The batch's mel bands and chroma classes, in lanes.
+    mel: Vec<f32>,
+    chroma: Vec<f32>,
+    spectral: SpectralLanes,
     tuning_power: TuningAccumulator,
     tuning_magnitude: TuningAccumulator,
-    /// Pass 2 without the cache: the power spectra of [`CHROMA_BATCH`] frames.
-    power_batch: Vec<f32>,
 }
 
 /// What pass 1 gives besides what stays in the scratch (mel power, contrast peaks and
@@ -131,6 +136,8 @@ pub(crate) struct FirstPass {
 struct FirstPassRun<'a> {
     first: usize,
     n_frames: usize,
+    /// Values per frame in `power`.
+    n_bins: usize,
     mel: &'a mut [f32],
     peaks: &'a mut [f64],
     valleys: &'a mut [f64],
@@ -153,7 +160,7 @@ impl FrameRun for FirstPassRun<'_> {
 
     fn split_at(self, k: usize) -> (Self, Self) {
         let n_mels = self.mel.len() / self.n_frames.max(1);
-        let n_bins = self.power.len() / self.n_frames.max(1);
+        let n_bins = self.n_bins;
         let (mel, mel_r) = cut(self.mel, k, n_mels);
         let (peaks, peaks_r) = cut(self.peaks, k, N_CONTRAST);
         let (valleys, valleys_r) = cut(self.valleys, k, N_CONTRAST);
@@ -166,6 +173,7 @@ impl FrameRun for FirstPassRun<'_> {
             FirstPassRun {
                 first: self.first,
                 n_frames: k,
+                n_bins,
                 mel,
                 peaks,
                 valleys,
@@ -178,6 +186,7 @@ impl FrameRun for FirstPassRun<'_> {
             FirstPassRun {
                 first: self.first + k,
                 n_frames: self.n_frames - k,
+                n_bins,
                 mel: mel_r,
                 peaks: peaks_r,
                 valleys: valleys_r,
@@ -196,6 +205,8 @@ impl FrameRun for FirstPassRun<'_> {
 struct ChromaRun<'a> {
     first: usize,
     n_frames: usize,
+    /// Values per frame in `power`.
+    n_bins: usize,
     chroma: &'a mut [f32],
     power: &'a [f32],
 }
@@ -207,19 +218,21 @@ impl FrameRun for ChromaRun<'_> {
 
     fn split_at(self, k: usize) -> (Self, Self) {
         let n_chroma = self.chroma.len() / self.n_frames.max(1);
-        let n_bins = self.power.len() / self.n_frames.max(1);
+        let n_bins = self.n_bins;
         let (chroma, chroma_r) = cut(self.chroma, k, n_chroma);
         let (power, power_r) = self.power.split_at((k * n_bins).min(self.power.len()));
         (
             ChromaRun {
                 first: self.first,
                 n_frames: k,
+                n_bins,
                 chroma,
                 power,
             },
             ChromaRun {
                 first: self.first + k,
                 n_frames: self.n_frames - k,
+                n_bins,
                 chroma: chroma_r,
                 power: power_r,
             },
@@ -336,13 +349,13 @@ impl StftBranchPlan {
         let n_bins = self.stft.n_bins();
         FrameScratch {
             stft: self.stft.make_scratch(),
-            mag: vec![0.0; n_bins],
-            power: vec![0.0; n_bins],
-            spectral: self.spectral.make_scratch(),
-            rolloff: RolloffBatch::new(&self.spectral),
+            mags: vec![0.0; n_bins * LANES],
+            power: vec![0.0; n_bins * LANES],
+            mel: vec![0.0; self.mel.n_mels() * LANES],
+            chroma: vec![0.0; N_CHROMA * LANES],
+            spectral: SpectralLanes::default(),
             tuning_power: TuningAccumulator::new(),
             tuning_magnitude: TuningAccumulator::new(),
-            power_batch: vec![0.0; CHROMA_BATCH * n_bins],
         }
     }
 
@@ -377,10 +390,17 @@ impl StftBranchPlan {
         s.frames.tuning_power.clear();
         s.frames.tuning_magnitude.clear();
         let cache = n_frames <= self.max_cached_frames;
-        // Every cached frame is written in pass 1 before pass 2 reads it: resizing (not
+        // Every cached batch is written in pass 1 before pass 2 reads it: resizing (not
         // clearing) keeps the buffer's old contents and so skips zero-filling megabytes.
-        s.power_cache
-            .resize(if cache { n_frames * n_bins } else { 0 }, 0.0);
+        // Batches of LANES frames in lanes, the last one whole.
+        s.power_cache.resize(
+            if cache {
+                n_frames.div_ceil(LANES) * LANES * n_bins
+            } else {
+                0
+            },
+            0.0,
+        );
 
         let mut rms = Frames::zeros(1, n_frames);
         let mut centroid = Frames::zeros(1, n_frames);
@@ -391,6 +411,7 @@ impl StftBranchPlan {
         let run = FirstPassRun {
             first: 0,
             n_frames,
+            n_bins,
             mel: &mut s.mel.data,
             peaks: &mut s.peaks,
             valleys: &mut s.valleys,
@@ -434,6 +455,7 @@ impl StftBranchPlan {
         let run = ChromaRun {
             first: 0,
             n_frames,
+            n_bins: self.stft.n_bins(),
             chroma: &mut chroma_stft.data,
             power: &s.power_cache,
         };
@@ -470,6 +492,7 @@ impl StftBranchPlan {
             n_frames,
             mel,
             peaks,
+            n_bins: _,
             valleys,
             rms,
             centroid,
@@ -477,47 +500,212 @@ impl StftBranchPlan {
             rolloff,
             power: cache,
         } = run;
-        // |STFT| a batch of frames at a time (one per SIMD lane), then frame by frame.
-        let mut mags = std::mem::take(&mut s.mag);
-        mags.resize(MAX_LANES * n_bins, 0.0);
-        for b0 in (0..n_frames).step_by(MAX_LANES) {
-            let count = MAX_LANES.min(n_frames - b0);
-            let batch = &mut mags[..count * n_bins];
-            if let Err(e) = self
-                .stft
-                .magnitude_frames(y, first + b0, &mut s.stft, batch)
-            {
-                s.mag = mags;
-                return Err(e);
-            }
-            for (j, mag) in batch.chunks_exact(n_bins).enumerate() {
-                let i = b0 + j;
-                // stft**2 in f32, as librosa squares it (piptrack compares these values),
-                // straight into the cache when there is one.
-                let power = if cache.is_empty() {
-                    &mut s.power[..]
-                } else {
-                    &mut cache[i * n_bins..(i + 1) * n_bins]
-                };
-                for (p, &m) in power.iter_mut().zip(mag) {
-                    *p = m * m;
+        // |STFT| a batch of LANES frames at a time (one per SIMD lane), and every
+        // per-frame feature of the batch side by side; lanes past the run's last frame
+        // hold the zero padding's silence and are not written out.
+        debug_assert!(first.is_multiple_of(LANES));
+        for b0 in (0..n_frames).step_by(LANES) {
+            let count = LANES.min(n_frames - b0);
+            self.stft
+                .magnitude_lanes(y, first + b0, &mut s.stft, &mut s.mags)?;
+            let FrameScratch {
+                mags,
+                power: power_lanes,
+                mel: mel_lanes,
+                spectral,
+                tuning_power,
+                tuning_magnitude,
+                ..
+            } = &mut *s;
+            // stft**2 in f32, as librosa squares it (piptrack compares these values),
+            // straight into the cache when there is one.
+            let power = if cache.is_empty() {
+                &mut power_lanes[..]
+            } else {
+                &mut cache[b0 * n_bins..(b0 + LANES) * n_bins]
+            };
+            self.first_pass_lanes(
+                mags,
+                power,
+                mel_lanes,
+                spectral,
+                tuning_power,
+                tuning_magnitude,
+                count,
+            );
+            for l in 0..count {
+                let i = b0 + l;
+                for m in 0..n_mels {
+                    mel[i * n_mels + m] = mel_lanes[m * LANES + l];
                 }
-                self.mel
-                    .apply_f32(power, &mut mel[i * n_mels..(i + 1) * n_mels]);
-                let f = self.spectral.frame_without_rolloff(mag, &mut s.spectral);
-                rms[i] = f.rms;
-                centroid[i] = f.centroid as f32;
-                bandwidth[i] = f.bandwidth as f32;
-                s.rolloff.push(&self.spectral, i, mag, rolloff);
-                peaks[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_peak);
-                valleys[i * N_CONTRAST..(i + 1) * N_CONTRAST].copy_from_slice(&f.contrast_valley);
-                self.pitch.push_frame(power, &mut s.tuning_power);
-                self.pitch.push_frame(mag, &mut s.tuning_magnitude);
+                rms[i] = spectral.rms[l];
+                centroid[i] = spectral.centroid[l] as f32;
+                bandwidth[i] = spectral.bandwidth[l] as f32;
+                rolloff[i] = spectral.rolloff[l] as f32;
+                for b in 0..N_CONTRAST {
+                    peaks[i * N_CONTRAST + b] = spectral.contrast_peak[b][l];
+                    valleys[i * N_CONTRAST + b] = spectral.contrast_valley[b][l];
+                }
             }
         }
-        s.mag = mags;
-        s.rolloff.finish(&self.spectral, rolloff);
         Ok(())
+    }
+
+    /// The per-frame features of one batch of [`LANES`] frames in lanes (`mags`): their
+    /// squares into `power`, the mel power into `mel`, the spectral features into
+    /// `spectral`, and the piptrack candidates of the first `count` frames into the two
+    /// accumulators. Compiled with the widest vector instructions this CPU has; the
+    /// values do not depend on which.
+    #[allow(clippy::too_many_arguments)]
+    fn first_pass_lanes(
+        &self,
+        mags: &[f32],
+        power: &mut [f32],
+        mel: &mut [f32],
+        spectral: &mut SpectralLanes,
+        tuning_power: &mut TuningAccumulator,
+        tuning_magnitude: &mut TuningAccumulator,
+        count: usize,
+    ) {
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn body<I: Lanes8>(
+            plan: &StftBranchPlan,
+            mags: &[f32],
+            power: &mut [f32],
+            mel: &mut [f32],
+            spectral: &mut SpectralLanes,
+            tuning_power: &mut TuningAccumulator,
+            tuning_magnitude: &mut TuningAccumulator,
+            count: usize,
+        ) {
+            for (p, m) in power.chunks_exact_mut(LANES).zip(mags.chunks_exact(LANES)) {
+                let m = I::f_load(m.as_ptr());
+                I::f_store(I::f_mul(m, m), p.as_mut_ptr());
+            }
+            plan.mel.apply_lanes::<I>(power, mel);
+            plan.spectral.lanes::<I>(mags, spectral);
+            plan.pitch.push_lanes::<I>(power, count, tuning_power);
+            plan.pitch.push_lanes::<I>(mags, count, tuning_magnitude);
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx512(
+                plan: &StftBranchPlan,
+                mags: &[f32],
+                power: &mut [f32],
+                mel: &mut [f32],
+                spectral: &mut SpectralLanes,
+                tuning_power: &mut TuningAccumulator,
+                tuning_magnitude: &mut TuningAccumulator,
+                count: usize,
+            ) {
+                body::<Avx512>(
+                    plan,
+                    mags,
+                    power,
+                    mel,
+                    spectral,
+                    tuning_power,
+                    tuning_magnitude,
+                    count,
+                )
+            }
+            #[target_feature(enable = "avx2")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2(
+                plan: &StftBranchPlan,
+                mags: &[f32],
+                power: &mut [f32],
+                mel: &mut [f32],
+                spectral: &mut SpectralLanes,
+                tuning_power: &mut TuningAccumulator,
+                tuning_magnitude: &mut TuningAccumulator,
+                count: usize,
+            ) {
+                body::<Avx2>(
+                    plan,
+                    mags,
+                    power,
+                    mel,
+                    spectral,
+                    tuning_power,
+                    tuning_magnitude,
+                    count,
+                )
+            }
+            // SAFETY: the CPU has the instructions of the path taken (simd::best).
+            match crate::simd::best() {
+                Isa::Avx512 => {
+                    return unsafe {
+                        avx512(
+                            self,
+                            mags,
+                            power,
+                            mel,
+                            spectral,
+                            tuning_power,
+                            tuning_magnitude,
+                            count,
+                        )
+                    }
+                }
+                Isa::Avx2 => {
+                    return unsafe {
+                        avx2(
+                            self,
+                            mags,
+                            power,
+                            mel,
+                            spectral,
+                            tuning_power,
+                            tuning_magnitude,
+                            count,
+                        )
+                    }
+                }
+                Isa::Scalar => {}
+            }
+        }
+        // SAFETY: portable code.
+        unsafe {
+            body::<Portable>(
+                self,
+                mags,
+                power,
+                mel,
+                spectral,
+                tuning_power,
+                tuning_magnitude,
+                count,
+            )
+        }
+    }
+
+    /// [`ChromaBank::project_lanes`], compiled with the widest vector instructions this
+    /// CPU has (the values do not depend on which).
+    fn project_lanes(&self, bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512(bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
+                bank.project_lanes::<Avx512>(power, out)
+            }
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
+                bank.project_lanes::<Avx2>(power, out)
+            }
+            // SAFETY: the CPU has the instructions of the path taken (simd::best).
+            match crate::simd::best() {
+                Isa::Avx512 => return unsafe { avx512(bank, power, out) },
+                Isa::Avx2 => return unsafe { avx2(bank, power, out) },
+                Isa::Scalar => {}
+            }
+        }
+        // SAFETY: portable code.
+        unsafe { bank.project_lanes::<Portable>(power, out) }
     }
 
     /// Pass 2 on one run of frames: the chroma bank applied to each frame's power
@@ -529,21 +717,27 @@ impl StftBranchPlan {
         run: ChromaRun<'_>,
         s: &mut FrameScratch,
     ) -> Result<()> {
-        if !run.power.is_empty() {
-            bank.apply_frames(run.power, run.chroma);
-            return Ok(());
-        }
-        // A batch of |STFT| frames a call.
         let (n_bins, n_chroma) = (self.stft.n_bins(), bank.n_chroma());
-        for (b, chroma) in run.chroma.chunks_mut(CHROMA_BATCH * n_chroma).enumerate() {
-            let n = chroma.len() / n_chroma;
-            let power = &mut s.power_batch[..n * n_bins];
-            self.stft
-                .magnitude_frames(y, run.first + b * CHROMA_BATCH, &mut s.stft, power)?;
-            for p in power.iter_mut() {
-                *p *= *p;
+        debug_assert!(run.first.is_multiple_of(LANES));
+        for (b, chroma) in run.chroma.chunks_mut(LANES * n_chroma).enumerate() {
+            let count = chroma.len() / n_chroma;
+            let power = if run.power.is_empty() {
+                self.stft
+                    .magnitude_lanes(y, run.first + b * LANES, &mut s.stft, &mut s.power)?;
+                for p in s.power.iter_mut() {
+                    *p *= *p;
+                }
+                &s.power[..]
+            } else {
+                &run.power[b * LANES * n_bins..(b + 1) * LANES * n_bins]
+            };
+            self.project_lanes(bank, power, &mut s.chroma);
+            for (l, frame) in chroma.chunks_exact_mut(n_chroma).enumerate().take(count) {
+                for (c, v) in frame.iter_mut().enumerate() {
+                    *v = s.chroma[c * LANES + l];
+                }
+                normalize_inf(frame);
             }
-            bank.apply_frames(power, chroma);
         }
         Ok(())
     }
@@ -561,7 +755,7 @@ impl StftBranchPlan {
             return work(run, scratch);
         }
         let lend = || self.spare.take(|| self.frame_scratch());
-        let mut lent = share_frames(run, MIN_FRAMES_PER_PART, scratch, &lend, work)?;
+        let mut lent = share_frames(run, MIN_FRAMES_PER_PART, LANES, scratch, &lend, work)?;
         for other in &mut lent {
             scratch.tuning_power.append(&mut other.tuning_power);
             scratch.tuning_magnitude.append(&mut other.tuning_magnitude);

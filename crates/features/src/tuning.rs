@@ -33,7 +33,7 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
-use crate::simd::MAX_LANES;
+use crate::simd::{Lanes8, MAX_LANES};
 use crate::stft::{fft_frequencies, Stft};
 
 /// Number of histogram bins of `pitch_tuning` at `resolution=0.01`.
@@ -140,6 +140,71 @@ impl PitchTracker {
         acc.found = found;
     }
 
+    /// [`push_frame`](Self::push_frame) for the first `count` of [`MAX_LANES`] frames
+    /// side by side (`s[k * MAX_LANES + l]` is bin `k` of frame `l`): the same candidates.
+    ///
+    /// # Safety
+    /// The CPU has `I`'s instructions.
+    #[inline(always)]
+    pub(crate) unsafe fn push_lanes<I: Lanes8>(
+        &self,
+        s: &[f32],
+        count: usize,
+        acc: &mut TuningAccumulator,
+    ) {
+        const L: usize = MAX_LANES;
+        if s.len() != self.n_bins * L || self.k_lo >= self.k_hi {
+            debug_assert_eq!(s.len(), self.n_bins * L);
+            return;
+        }
+        let row = |k: usize| I::f_load(s.as_ptr().add(k * L));
+        // ref_value = threshold * np.max(S, axis=-2), in f32 (a max is exact in any order).
+        let mut max = I::f_splat(f32::NEG_INFINITY);
+        for k in 0..self.n_bins {
+            max = I::f_sort_desc(max, row(k)).0;
+        }
+        let ref_value = I::f_mul(I::f_splat(self.threshold), max);
+        let masked = |k: usize| I::f_keep_above(row(k), ref_value);
+        let live = if count >= L {
+            u32::MAX
+        } else {
+            (1u32 << count) - 1
+        };
+        let (mut prev, mut cur) = (masked(self.k_lo - 1), masked(self.k_lo));
+        for k in self.k_lo..self.k_hi {
+            let next = masked(k + 1);
+            let mut bits = I::f_gt(cur, prev) & I::f_ge(cur, next) & live;
+            while bits != 0 {
+                let l = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let (xm, x0, xp) = (s[(k - 1) * L + l], s[k * L + l], s[(k + 1) * L + l]);
+                let (pitch, mag) = self.candidate(k, xm, x0, xp);
+                if pitch > 0.0 {
+                    acc.candidates.push(Candidate { mag, pitch });
+                }
+            }
+            (prev, cur) = (cur, next);
+        }
+    }
+
+    /// Pitch and magnitude of the candidate at bin `k` with neighbours `xm`, `x0`, `xp`.
+    #[inline(always)]
+    fn candidate(&self, k: usize, xm: f32, x0: f32, xp: f32) -> (f32, f32) {
+        // librosa's _pi_stencil under numba: f32 sum, f64 for anything times 2 or / 2.
+        let a = (xp + xm) as f64 - 2.0 * x0 as f64;
+        let b = (xp - xm) as f64 / 2.0;
+        let shift = if b.abs() >= a.abs() {
+            0.0f32
+        } else {
+            (-b / a) as f32
+        };
+        // np.gradient (f32), then dskew = 0.5 * avg * shift and mags = S + dskew.
+        let avg = (xp - xm) / 2.0f32;
+        let mag = x0 + 0.5f32 * avg * shift;
+        let pitch = ((k as f64 + shift as f64) * self.sr / self.n_fft as f64) as f32;
+        (pitch, mag)
+    }
+
     /// The candidates of one frame as `(bin, pitch, magnitude)`: the nonzero entries of
     /// librosa's `piptrack` outputs for that column.
     pub fn candidates(&self, s: &[f32]) -> Vec<(usize, f32, f32)> {
@@ -189,19 +254,7 @@ impl PitchTracker {
         let count = found.len();
         for &k in &found[..count] {
             let k = k as usize;
-            let (xm, x0, xp) = (s[k - 1], s[k], s[k + 1]);
-            // librosa's _pi_stencil under numba: f32 sum, f64 for anything times 2 or / 2.
-            let a = (xp + xm) as f64 - 2.0 * x0 as f64;
-            let b = (xp - xm) as f64 / 2.0;
-            let shift = if b.abs() >= a.abs() {
-                0.0f32
-            } else {
-                (-b / a) as f32
-            };
-            // np.gradient (f32), then dskew = 0.5 * avg * shift and mags = S + dskew.
-            let avg = (xp - xm) / 2.0f32;
-            let mag = x0 + 0.5f32 * avg * shift;
-            let pitch = ((k as f64 + shift as f64) * self.sr / self.n_fft as f64) as f32;
+            let (pitch, mag) = self.candidate(k, s[k - 1], s[k], s[k + 1]);
             f(k, pitch, mag);
         }
     }
@@ -448,6 +501,68 @@ mod tests {
         }
         // fmin 150 Hz and fmax 4000 Hz at 10.77 Hz a bin.
         assert_eq!((tracker.k_lo, tracker.k_hi), (14, 372));
+    }
+
+    #[test]
+    fn lanes_find_each_frames_candidates() {
+        const L: usize = MAX_LANES;
+        let tracker = PitchTracker::new(22050.0, 2048, PiptrackParams::default()).unwrap();
+        let mut state = 8u64;
+        for round in 0..20 {
+            let frames: Vec<Vec<f32>> = (0..L)
+                .map(|l| {
+                    (0..1025)
+                        .map(|_| {
+                            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                            let v = (state >> 40) as f32 / (1u64 << 24) as f32;
+                            match (round + l) % 3 {
+                                0 => (v * 4.0).floor(),
+                                1 => v * v,
+                                _ => 0.0,
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut s = vec![0.0f32; 1025 * L];
+            for (l, f) in frames.iter().enumerate() {
+                for (k, &v) in f.iter().enumerate() {
+                    s[k * L + l] = v;
+                }
+            }
+            for count in [L, 5] {
+                let mut want = TuningAccumulator::new();
+                for f in &frames[..count] {
+                    tracker.push_frame(f, &mut want);
+                }
+                let mut got = TuningAccumulator::new();
+                // SAFETY: portable code.
+                unsafe { tracker.push_lanes::<crate::simd::Portable>(&s, count, &mut got) };
+                #[cfg(target_arch = "x86_64")]
+                for isa in crate::simd::Isa::all_available() {
+                    let mut other = TuningAccumulator::new();
+                    // SAFETY: the CPU has the instructions (all_available).
+                    unsafe {
+                        match isa {
+                            crate::simd::Isa::Avx2 => {
+                                tracker.push_lanes::<crate::simd::Avx2>(&s, count, &mut other)
+                            }
+                            crate::simd::Isa::Avx512 => {
+                                tracker.push_lanes::<crate::simd::Avx512>(&s, count, &mut other)
+                            }
+                            crate::simd::Isa::Scalar => continue,
+                        }
+                    }
+                    assert_eq!(other.candidates, got.candidates, "{isa:?}");
+                }
+                let key = |c: &Candidate| (c.pitch.to_bits(), c.mag.to_bits());
+                let mut a: Vec<_> = want.candidates.iter().map(key).collect();
+                let mut b: Vec<_> = got.candidates.iter().map(key).collect();
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "round {round} count {count}");
+            }
+        }
     }
 
     #[test]
