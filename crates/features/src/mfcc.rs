@@ -4,8 +4,16 @@
 //!   `amin=1e-10`, `top_db=80`: `10 * log10(max(amin, S))`, then clamped from below at
 //!   `max - top_db`, where the max is over the WHOLE matrix (all bands and frames), so it
 //!   needs every frame before any value is final. On an f32 matrix numpy computes in f32
-//!   (`amin` and `10.0` become f32); so do we, with the platform's f32 `log10` (numpy's
-//!   own, SIMD on AVX-512 machines, may differ from it by an ulp).
+//!   (`amin` and `10.0` become f32); so do we. The f32 `log10` is rounded from an f64
+//!   evaluation ([`crate::simd::log10_f32`], 8 values at a time), so nearly always the
+//!   correctly rounded value. numpy's own f32 `log10` is not: on AVX-512 machines (SVML)
+//!   it differs from the correctly rounded value by 1 or 2 ulps on about half the inputs,
+//!   which no other implementation reproduces; the effect on the MFCCs is ~1e-6 of a
+//!   row's scale.
+//!
+//!   The branch keeps the dB values in blocks of 8 frames and finishes them with
+//!   [`mfcc_from_db_lanes`]; [`mfcc_from_mel_power`] is the same computation on a
+//!   frame-major matrix.
 //! - MFCC (`feature/spectral.py::mfcc`, `dct_type=2`, `norm="ortho"`, `lifter=0`):
 //!   `scipy.fft.dct(S, type=2, norm="ortho", axis=-2)[:n_mfcc]`, i.e.
 //!   `c[k] = s(k) * sum_n x[n] cos(pi k (2n + 1) / (2N))` with `s(0) = sqrt(1/N)` and
@@ -16,6 +24,9 @@
 use crate::dot::{dot, widen};
 use crate::error::{Error, Result};
 use crate::frames::Frames;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::Isa;
+use crate::simd::{log10_f32, Lanes8, Portable, MAX_LANES as LANES};
 
 /// librosa's default number of MFCCs in the FMA features.
 pub const N_MFCC: usize = 20;
@@ -23,11 +34,28 @@ pub const N_MFCC: usize = 20;
 /// `librosa.power_to_db(S, ref=1.0, amin=amin, top_db=top_db)` in place on a whole matrix.
 pub fn power_to_db_in_place(values: &mut [f32], amin: f32, top_db: Option<f32>) {
     let mut max = f32::NEG_INFINITY;
-    for v in values.iter_mut() {
+    let mut chunks = values.chunks_exact_mut(LANES);
+    for chunk in &mut chunks {
         // 10.0 * np.log10(np.maximum(amin, S)), all in f32; ref=1.0 subtracts 0.
-        let db = 10.0f32 * v.max(amin).log10();
-        *v = db;
-        max = max.max(db);
+        // SAFETY: portable code.
+        unsafe {
+            let db = power_to_db_lanes::<Portable>(Portable::f_load(chunk.as_ptr()), amin);
+            Portable::f_store(db, chunk.as_mut_ptr());
+        }
+        for &db in chunk.iter() {
+            max = max.max(db);
+        }
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        let mut lanes = [amin; LANES];
+        lanes[..tail.len()].copy_from_slice(tail);
+        // SAFETY: portable code.
+        let db = unsafe { power_to_db_lanes::<Portable>(Portable::f_load(lanes.as_ptr()), amin) };
+        for (v, &d) in tail.iter_mut().zip(&db) {
+            *v = d;
+            max = max.max(d);
+        }
     }
     if let Some(top_db) = top_db {
         let floor = max - top_db;
@@ -114,6 +142,123 @@ pub fn mfcc_from_mel_power(mel: &mut Frames, dct: &Dct) -> Result<Frames> {
     Ok(out)
 }
 
+/// `10 * log10(max(amin, v))` of 8 values in lanes, in f32 as numpy computes it (the
+/// log rounded to f32, then multiplied by 10 in f32), with [`crate::simd::log10_f32`].
+///
+/// # Safety
+/// The CPU has `I`'s instructions.
+#[inline(always)]
+pub(crate) unsafe fn power_to_db_lanes<I: Lanes8>(v: I::F, amin: f32) -> I::F {
+    let clamped = I::f_max(v, I::f_splat(amin));
+    I::f_mul(I::f_splat(10.0), log10_f32::<I>(clamped))
+}
+
+/// MFCCs of mel spectra in dB (`power_to_db` without its clamp) kept in blocks of
+/// [`LANES`] frames: block `b` holds frames `8b..8b + 8`, value `m * LANES + l` being band
+/// `m` of frame `8b + l`; `n_frames` are real (later lanes are ignored). Clamps at the
+/// max of the real values less `top_db`, then applies `dct` to each frame in the order of
+/// [`Dct::apply`] (so the values equal [`mfcc_from_mel_power`]'s on the same dB values).
+pub fn mfcc_from_db_lanes(db: &[f32], n_frames: usize, top_db: f32, dct: &Dct) -> Result<Frames> {
+    let n_mels = dct.n_in();
+    let block = n_mels * LANES;
+    if db.len() < n_frames.div_ceil(LANES) * block {
+        return Err(Error::InvalidArgument(format!(
+            "{} dB values for {n_frames} frames of {n_mels} bands",
+            db.len()
+        )));
+    }
+    let mut max = f32::NEG_INFINITY;
+    for (b, chunk) in db
+        .chunks_exact(block)
+        .take(n_frames.div_ceil(LANES))
+        .enumerate()
+    {
+        let count = LANES.min(n_frames - b * LANES);
+        for row in chunk.chunks_exact(LANES) {
+            for &v in &row[..count] {
+                max = max.max(v);
+            }
+        }
+    }
+    let floor = max - top_db;
+    let mut out = Frames::zeros(dct.n_out(), n_frames);
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
+            mfcc_lanes::<crate::simd::Avx512>(db, floor, dct, out)
+        }
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
+            mfcc_lanes::<crate::simd::Avx2>(db, floor, dct, out)
+        }
+        // SAFETY: the CPU has the instructions of the path taken (simd::best).
+        match crate::simd::best() {
+            Isa::Avx512 => unsafe { avx512(db, floor, dct, &mut out.data) },
+            Isa::Avx2 => unsafe { avx2(db, floor, dct, &mut out.data) },
+            // SAFETY: portable code.
+            Isa::Scalar => unsafe { mfcc_lanes::<Portable>(db, floor, dct, &mut out.data) },
+        }
+        return Ok(out);
+    }
+    #[allow(unreachable_code)]
+    {
+        // SAFETY: portable code.
+        unsafe { mfcc_lanes::<Portable>(db, floor, dct, &mut out.data) };
+        Ok(out)
+    }
+}
+
+/// The DCT of every frame of `db` (blocks as in [`mfcc_from_db_lanes`]) clamped at
+/// `floor`, into `out` (frame-major, `dct.n_out()` values a frame; as many frames as it
+/// holds).
+///
+/// # Safety
+/// The CPU has `I`'s instructions.
+#[inline(always)]
+unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
+    let (n_in, n_out) = (dct.n_in(), dct.n_out());
+    let n_frames = out.len() / n_out;
+    let blocks16 = n_in / 16;
+    let mut x = vec![I::d_splat(0.0); n_in];
+    let mut lanes = [0.0f64; LANES];
+    for (b, chunk) in db
+        .chunks_exact(n_in * LANES)
+        .take(n_frames.div_ceil(LANES))
+        .enumerate()
+    {
+        let count = LANES.min(n_frames - b * LANES);
+        for (m, xm) in x.iter_mut().enumerate() {
+            let v = I::f_load(chunk.as_ptr().add(m * LANES));
+            // np.maximum(log_spec, floor), in f32; then widened for the product.
+            *xm = I::d_from_f(I::f_max(v, I::f_splat(floor)));
+        }
+        for (k, row) in dct.matrix.chunks_exact(n_in).enumerate() {
+            // crate::dot's order: partial sums i mod 16, their tree, then the tail.
+            let term = |i: usize| I::d_mul(I::d_splat(row[i] as f64), x[i]);
+            let mut sum = I::d_splat(0.0);
+            if blocks16 > 0 {
+                let mut acc = [I::d_splat(0.0); 16];
+                for blk in 0..blocks16 {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = I::d_add(*a, term(blk * 16 + j));
+                    }
+                }
+                let h: [I::D; 8] = std::array::from_fn(|j| I::d_add(acc[j], acc[j + 8]));
+                let q: [I::D; 4] = std::array::from_fn(|j| I::d_add(h[j], h[j + 4]));
+                sum = I::d_add(I::d_add(q[0], q[2]), I::d_add(q[1], q[3]));
+            }
+            for i in blocks16 * 16..n_in {
+                sum = I::d_add(sum, term(i));
+            }
+            I::d_store(sum, lanes.as_mut_ptr());
+            for (l, v) in lanes.iter().enumerate().take(count) {
+                out[(b * LANES + l) * n_out + k] = *v as f32;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +286,44 @@ mod tests {
         // c0 = sqrt(1/N) * N * 2 = 2 sqrt(N); the other cosines sum to zero.
         assert!((out[0] - 2.0 * 128f32.sqrt()).abs() < 1e-4);
         assert!(out[1..].iter().all(|c| c.abs() < 1e-5), "{out:?}");
+    }
+
+    #[test]
+    fn lanes_give_the_dct_of_each_clamped_frame() {
+        let dct = Dct::ortho(128, 20).unwrap();
+        let n_frames: usize = 19;
+        let mut db = vec![0.0f32; n_frames.div_ceil(LANES) * 128 * LANES];
+        let mut frames = vec![vec![0.0f32; 128]; n_frames];
+        for (t, f) in frames.iter_mut().enumerate() {
+            for (m, v) in f.iter_mut().enumerate() {
+                *v = ((t * 131 + m * 17) % 97) as f32 - 90.0 + 0.37 * m as f32;
+                db[(t / LANES) * 128 * LANES + m * LANES + t % LANES] = *v;
+            }
+        }
+        // Padding lanes hold values above every real one: they must not set the floor.
+        for m in 0..128 {
+            for l in n_frames % LANES..LANES {
+                db[(n_frames / LANES) * 128 * LANES + m * LANES + l] = 1e6;
+            }
+        }
+        let got = mfcc_from_db_lanes(&db, n_frames, 80.0, &dct).unwrap();
+        let max = frames
+            .iter()
+            .flatten()
+            .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let mut x = vec![0.0f64; 128];
+        for (t, f) in frames.iter().enumerate() {
+            for (xm, &v) in x.iter_mut().zip(f) {
+                *xm = v.max(max - 80.0) as f64;
+            }
+            let mut want = vec![0.0f32; 20];
+            dct.apply(&x, &mut want);
+            assert_eq!(
+                got.frame(t).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "frame {t}"
+            );
+        }
     }
 
     #[test]

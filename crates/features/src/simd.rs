@@ -88,16 +88,18 @@ pub(crate) trait Lanes8: Copy {
     unsafe fn f_mul(a: Self::F, b: Self::F) -> Self::F;
     /// `a > b`, as a bit per lane.
     unsafe fn f_gt(a: Self::F, b: Self::F) -> u32;
-    /// `a < b`, as a bit per lane.
-    unsafe fn f_lt(a: Self::F, b: Self::F) -> u32;
     /// `a >= b`, as a bit per lane.
     unsafe fn f_ge(a: Self::F, b: Self::F) -> u32;
     /// Per lane `if b > a { b } else { a }` and the other one: `(larger, smaller)`.
     unsafe fn f_sort_desc(a: Self::F, b: Self::F) -> (Self::F, Self::F);
-    /// Per lane `if b < a { b } else { a }` and the other one: `(smaller, larger)`.
-    unsafe fn f_sort_asc(a: Self::F, b: Self::F) -> (Self::F, Self::F);
     /// Per lane `if a > t { a } else { 0 }`.
     unsafe fn f_keep_above(a: Self::F, t: Self::F) -> Self::F;
+    /// The smaller of `a` and `b` per lane (either one when equal): for values that are
+    /// not NaN.
+    unsafe fn f_min(a: Self::F, b: Self::F) -> Self::F;
+    /// The larger of `a` and `b` per lane (either one when equal): for values that are
+    /// not NaN.
+    unsafe fn f_max(a: Self::F, b: Self::F) -> Self::F;
     /// Eight u32 counters.
     type I: Copy;
     unsafe fn i_zero() -> Self::I;
@@ -111,6 +113,37 @@ pub(crate) trait Lanes8: Copy {
     unsafe fn d_add(a: Self::D, b: Self::D) -> Self::D;
     unsafe fn d_sub(a: Self::D, b: Self::D) -> Self::D;
     unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D;
+    unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D;
+    /// Each lane rounded to f32.
+    unsafe fn d_to_f(a: Self::D) -> Self::F;
+    /// For positive normal `x`: `(m, e)` with `x = m * 2^e`, `m` in `[sqrt(1/2), sqrt(2))`
+    /// and `e` an integer (as f64).
+    unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D);
+}
+
+/// `log10` of positive, finite, normal f32 values, computed in f64 and rounded once to
+/// f32: the correctly rounded result except where the exact value lies within about
+/// 1e-13 (relative) of a rounding boundary. The same operations on every instruction
+/// set, so the same bits.
+///
+/// `x = m 2^e` with `m` in `[sqrt(1/2), sqrt(2))`; `ln m = 2 atanh(s)`, `s = (m - 1) /
+/// (m + 1)`, `|s| <= 0.172`, by its series to `s^17` (relative error below 1e-14).
+///
+/// # Safety
+/// The CPU has `I`'s instructions.
+#[inline(always)]
+pub(crate) unsafe fn log10_f32<I: Lanes8>(x: I::F) -> I::F {
+    let one = I::d_splat(1.0);
+    let (m, e) = I::d_frexp_sqrt2(I::d_from_f(x));
+    let s = I::d_div(I::d_sub(m, one), I::d_add(m, one));
+    let z = I::d_mul(s, s);
+    let mut p = I::d_splat(1.0 / 17.0);
+    for k in (0..8).rev() {
+        p = I::d_add(I::d_mul(p, z), I::d_splat(1.0 / (2 * k + 1) as f64));
+    }
+    let ln_m = I::d_mul(I::d_mul(I::d_splat(2.0), s), p);
+    let ln = I::d_add(I::d_mul(e, I::d_splat(std::f64::consts::LN_2)), ln_m);
+    I::d_to_f(I::d_mul(ln, I::d_splat(std::f64::consts::LOG10_E)))
 }
 
 /// Plain arrays: any CPU.
@@ -157,10 +190,6 @@ impl Lanes8 for Portable {
         (0..8).fold(0, |m, l| m | ((a[l] > b[l]) as u32) << l)
     }
     #[inline(always)]
-    unsafe fn f_lt(a: Self::F, b: Self::F) -> u32 {
-        (0..8).fold(0, |m, l| m | ((a[l] < b[l]) as u32) << l)
-    }
-    #[inline(always)]
     unsafe fn f_ge(a: Self::F, b: Self::F) -> u32 {
         (0..8).fold(0, |m, l| m | ((a[l] >= b[l]) as u32) << l)
     }
@@ -172,15 +201,16 @@ impl Lanes8 for Portable {
         )
     }
     #[inline(always)]
-    unsafe fn f_sort_asc(a: Self::F, b: Self::F) -> (Self::F, Self::F) {
-        (
-            lanes!(|l| if b[l] < a[l] { b[l] } else { a[l] }),
-            lanes!(|l| if b[l] < a[l] { a[l] } else { b[l] }),
-        )
-    }
-    #[inline(always)]
     unsafe fn f_keep_above(a: Self::F, t: Self::F) -> Self::F {
         lanes!(|l| if a[l] > t[l] { a[l] } else { 0.0 })
+    }
+    #[inline(always)]
+    unsafe fn f_min(a: Self::F, b: Self::F) -> Self::F {
+        lanes!(|l| if a[l] < b[l] { a[l] } else { b[l] })
+    }
+    #[inline(always)]
+    unsafe fn f_max(a: Self::F, b: Self::F) -> Self::F {
+        lanes!(|l| if a[l] > b[l] { a[l] } else { b[l] })
     }
     type I = [u32; 8];
     #[inline(always)]
@@ -227,6 +257,28 @@ impl Lanes8 for Portable {
     unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D {
         lanes!(|l| a[l] * b[l])
     }
+    #[inline(always)]
+    unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D {
+        lanes!(|l| a[l] / b[l])
+    }
+    #[inline(always)]
+    unsafe fn d_to_f(a: Self::D) -> Self::F {
+        lanes!(|l| a[l] as f32)
+    }
+    #[inline(always)]
+    unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D) {
+        let mut m = [0.0f64; 8];
+        let mut e = [0.0f64; 8];
+        for l in 0..8 {
+            let bits = x[l].to_bits();
+            let exp = ((bits >> 52) & 0x7ff) as i64 - 1023;
+            let mant = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | (1023u64 << 52));
+            let big = mant > std::f64::consts::SQRT_2;
+            m[l] = if big { mant * 0.5 } else { mant };
+            e[l] = (exp + big as i64) as f64;
+        }
+        (m, e)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -270,10 +322,6 @@ mod x86_lanes {
                 _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(a, b)) as u32
             }
             #[inline(always)]
-            unsafe fn f_lt(a: __m256, b: __m256) -> u32 {
-                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(a, b)) as u32
-            }
-            #[inline(always)]
             unsafe fn f_ge(a: __m256, b: __m256) -> u32 {
                 _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(a, b)) as u32
             }
@@ -283,13 +331,16 @@ mod x86_lanes {
                 (_mm256_blendv_ps(a, b, m), _mm256_blendv_ps(b, a, m))
             }
             #[inline(always)]
-            unsafe fn f_sort_asc(a: __m256, b: __m256) -> (__m256, __m256) {
-                let m = _mm256_cmp_ps::<_CMP_LT_OQ>(b, a);
-                (_mm256_blendv_ps(a, b, m), _mm256_blendv_ps(b, a, m))
-            }
-            #[inline(always)]
             unsafe fn f_keep_above(a: __m256, t: __m256) -> __m256 {
                 _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_GT_OQ>(a, t))
+            }
+            #[inline(always)]
+            unsafe fn f_min(a: __m256, b: __m256) -> __m256 {
+                _mm256_min_ps(a, b)
+            }
+            #[inline(always)]
+            unsafe fn f_max(a: __m256, b: __m256) -> __m256 {
+                _mm256_max_ps(a, b)
             }
             type I = __m256i;
             #[inline(always)]
@@ -343,6 +394,38 @@ mod x86_lanes {
         unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D {
             (_mm256_mul_pd(a.0, b.0), _mm256_mul_pd(a.1, b.1))
         }
+        #[inline(always)]
+        unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D {
+            (_mm256_div_pd(a.0, b.0), _mm256_div_pd(a.1, b.1))
+        }
+        #[inline(always)]
+        unsafe fn d_to_f(a: Self::D) -> __m256 {
+            _mm256_set_m128(_mm256_cvtpd_ps(a.1), _mm256_cvtpd_ps(a.0))
+        }
+        #[inline(always)]
+        unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D) {
+            let half = |x: __m256d| -> (__m256d, __m256d) {
+                let bits = _mm256_castpd_si256(x);
+                let mant = _mm256_castsi256_pd(_mm256_or_si256(
+                    _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
+                    _mm256_set1_epi64x(1023 << 52),
+                ));
+                // The biased exponent (at most 2047) fits the low 32 bits of each lane.
+                let exp = _mm256_srli_epi64::<52>(bits);
+                let exp =
+                    _mm256_permutevar8x32_epi32(exp, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+                let exp = _mm256_cvtepi32_pd(_mm256_castsi256_si128(exp));
+                let exp = _mm256_sub_pd(exp, _mm256_set1_pd(1023.0));
+                let big =
+                    _mm256_cmp_pd::<_CMP_GT_OQ>(mant, _mm256_set1_pd(std::f64::consts::SQRT_2));
+                let m = _mm256_blendv_pd(mant, _mm256_mul_pd(mant, _mm256_set1_pd(0.5)), big);
+                let e = _mm256_add_pd(exp, _mm256_and_pd(big, _mm256_set1_pd(1.0)));
+                (m, e)
+            };
+            let (m0, e0) = half(x.0);
+            let (m1, e1) = half(x.1);
+            ((m0, m1), (e0, e1))
+        }
     }
 
     impl Lanes8 for Avx512 {
@@ -376,7 +459,90 @@ mod x86_lanes {
         unsafe fn d_mul(a: __m512d, b: __m512d) -> __m512d {
             _mm512_mul_pd(a, b)
         }
+        #[inline(always)]
+        unsafe fn d_div(a: __m512d, b: __m512d) -> __m512d {
+            _mm512_div_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn d_to_f(a: __m512d) -> __m256 {
+            _mm512_cvtpd_ps(a)
+        }
+        #[inline(always)]
+        unsafe fn d_frexp_sqrt2(x: __m512d) -> (__m512d, __m512d) {
+            // getexp: floor(log2 x); getmant with [1, 2): the mantissa, exactly.
+            let exp = _mm512_getexp_pd(x);
+            let mant = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(x);
+            let big =
+                _mm512_cmp_pd_mask::<_CMP_GT_OQ>(mant, _mm512_set1_pd(std::f64::consts::SQRT_2));
+            let m = _mm512_mask_mul_pd(mant, big, mant, _mm512_set1_pd(0.5));
+            let e = _mm512_mask_add_pd(exp, big, exp, _mm512_set1_pd(1.0));
+            (m, e)
+        }
     }
 }
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86_lanes::{Avx2, Avx512};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log10_is_correctly_rounded_nearly_always_and_alike_everywhere() {
+        let mut state = 77u64;
+        let xs: Vec<f32> = (0..200_000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                match i % 4 {
+                    0 => 1.0 + (i as f32) * 1e-5,
+                    1 => 10f32.powi(i % 30 - 12),
+                    _ => f32::from_bits(((state >> 33) as u32 % 0x7e80_0000) + 0x0080_0000),
+                }
+            })
+            .collect();
+        let mut ours = vec![0.0f32; xs.len()];
+        for (o, x) in ours.chunks_exact_mut(8).zip(xs.chunks_exact(8)) {
+            // SAFETY: portable code.
+            unsafe {
+                Portable::f_store(
+                    log10_f32::<Portable>(Portable::f_load(x.as_ptr())),
+                    o.as_mut_ptr(),
+                )
+            };
+        }
+        let wrong = ours
+            .iter()
+            .zip(&xs)
+            .filter(|(o, x)| o.to_bits() != ((**x as f64).log10() as f32).to_bits())
+            .count();
+        assert!(
+            wrong <= 2,
+            "{wrong} values differ from the correctly rounded ones"
+        );
+        #[cfg(target_arch = "x86_64")]
+        for isa in Isa::all_available() {
+            for (o, x) in ours.chunks_exact(8).zip(xs.chunks_exact(8)) {
+                let mut got = [0.0f32; 8];
+                // SAFETY: the CPU has the instructions (all_available).
+                unsafe {
+                    match isa {
+                        Isa::Avx2 => Avx2::f_store(
+                            log10_f32::<Avx2>(Avx2::f_load(x.as_ptr())),
+                            got.as_mut_ptr(),
+                        ),
+                        Isa::Avx512 => Avx512::f_store(
+                            log10_f32::<Avx512>(Avx512::f_load(x.as_ptr())),
+                            got.as_mut_ptr(),
+                        ),
+                        Isa::Scalar => continue,
+                    }
+                }
+                assert_eq!(
+                    got.map(f32::to_bits),
+                    [o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]].map(f32::to_bits),
+                    "{isa:?} {x:?}"
+                );
+            }
+        }
+    }
+}

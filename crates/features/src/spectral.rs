@@ -780,42 +780,119 @@ unsafe fn extremes_lanes<I: Lanes8>(values: &[f32], q: usize) -> (L64, L64) {
     }
 }
 
+/// Batcher's odd-even merge sort network for 16 values: 63 compare-exchanges `(i, j)`,
+/// `i < j`, after which the values are in ascending order.
+const SORT16: [(u8, u8); 63] = sort16_network();
+
+const fn sort16_network() -> [(u8, u8); 63] {
+    let n = 16usize;
+    let mut out = [(0u8, 0u8); 63];
+    let mut len = 0;
+    let mut p = 1;
+    while p < n {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < n {
+                let mut i = 0;
+                while i < k && i + j + k < n {
+                    if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        out[len] = ((i + j) as u8, (i + j + k) as u8);
+                        len += 1;
+                    }
+                    i += 1;
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    assert!(len == 63);
+    out
+}
+
+/// The `q` smallest (`ASC`) or largest values seen by one lane, sorted (ascending for
+/// the smallest, descending for the largest), padded with infinities.
+#[inline(always)]
+fn keep<const Q: usize, const ASC: bool>(kept: &mut [f32; Q], v: f32) {
+    let better = |a: f32, b: f32| if ASC { a < b } else { a > b };
+    if !better(v, kept[Q - 1]) {
+        return;
+    }
+    let mut j = Q - 1;
+    while j > 0 && better(v, kept[j - 1]) {
+        kept[j] = kept[j - 1];
+        j -= 1;
+    }
+    kept[j] = v;
+}
+
+/// [`extremes_lanes`] for `Q` values: each lane keeps its `Q` smallest and largest
+/// values in small sorted arrays; to spare those scalar insertions most values, a first
+/// vector pass bounds them. The minima of the 16 classes of bins `i mod 16` are values at
+/// distinct bins, so the `Q`-th smallest of them is at least the band's `Q`-th smallest
+/// value (likewise for the maxima); only values within the bounds are offered to the
+/// arrays.
 #[inline(always)]
 unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L64) {
-    let mut top = [I::f_splat(f32::NEG_INFINITY); Q];
-    let mut bottom = [I::f_splat(f32::INFINITY); Q];
-    for i in 0..values.len() / LANES {
-        let v = I::f_load(values.as_ptr().add(i * LANES));
-        if I::f_gt(v, top[Q - 1]) != 0 {
-            let mut c = v;
-            for t in top.iter_mut() {
-                (*t, c) = I::f_sort_desc(*t, c);
-            }
-        }
-        if I::f_lt(v, bottom[Q - 1]) != 0 {
-            let mut c = v;
-            for t in bottom.iter_mut() {
-                (*t, c) = I::f_sort_asc(*t, c);
-            }
+    let n = values.len() / LANES;
+    let v = |i: usize| I::f_load(values.as_ptr().add(i * LANES));
+    let mut gmin = [I::f_splat(f32::INFINITY); 16];
+    let mut gmax = [I::f_splat(f32::NEG_INFINITY); 16];
+    let full = n / 16 * 16;
+    for i0 in (0..full).step_by(16) {
+        for g in 0..16 {
+            let x = v(i0 + g);
+            gmin[g] = I::f_min(gmin[g], x);
+            gmax[g] = I::f_max(gmax[g], x);
         }
     }
-    let mut t = [[0.0f32; LANES]; Q];
-    let mut b = [[0.0f32; LANES]; Q];
-    for j in 0..Q {
-        I::f_store(top[j], t[j].as_mut_ptr());
-        I::f_store(bottom[j], b[j].as_mut_ptr());
+    for i in full..n {
+        let x = v(i);
+        gmin[i - full] = I::f_min(gmin[i - full], x);
+        gmax[i - full] = I::f_max(gmax[i - full], x);
+    }
+    // Classes without a bin (n < 16) keep an infinity and sort to the far end; at least
+    // Q classes have one (n >= Q).
+    for &(i, j) in SORT16.iter() {
+        let (i, j) = (i as usize, j as usize);
+        let (a, b) = (gmin[i], gmin[j]);
+        gmin[i] = I::f_min(a, b);
+        gmin[j] = I::f_max(a, b);
+        let (a, b) = (gmax[i], gmax[j]);
+        gmax[i] = I::f_min(a, b);
+        gmax[j] = I::f_max(a, b);
+    }
+    let (lo_bound, hi_bound) = (gmin[Q - 1], gmax[15 - (Q - 1)]);
+    let mut low = [[f32::INFINITY; Q]; LANES];
+    let mut high = [[f32::NEG_INFINITY; Q]; LANES];
+    for i in 0..n {
+        let x = v(i);
+        let mut lo = I::f_ge(lo_bound, x);
+        let mut hi = I::f_ge(x, hi_bound);
+        while lo != 0 {
+            let l = lo.trailing_zeros() as usize;
+            lo &= lo - 1;
+            keep::<Q, true>(&mut low[l], values[i * LANES + l]);
+        }
+        while hi != 0 {
+            let l = hi.trailing_zeros() as usize;
+            hi &= hi - 1;
+            keep::<Q, false>(&mut high[l], values[i * LANES + l]);
+        }
     }
     // librosa sums the sorted values in ascending order: the q smallest from the
     // smallest up, the q largest from the q-th largest up; then divides in f32.
     let (mut valley, mut peak) = ([0.0f64; LANES], [0.0f64; LANES]);
     for l in 0..LANES {
-        let mut lo = b[0][l];
-        for row in &b[1..] {
-            lo += row[l];
+        let mut lo = low[l][0];
+        for &x in &low[l][1..] {
+            lo += x;
         }
-        let mut hi = t[Q - 1][l];
-        for row in t[..Q - 1].iter().rev() {
-            hi += row[l];
+        let mut hi = high[l][Q - 1];
+        for &x in high[l][..Q - 1].iter().rev() {
+            hi += x;
         }
         valley[l] = (lo / Q as f32) as f64;
         peak[l] = (hi / Q as f32) as f64;
@@ -1130,6 +1207,21 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn sort16_network_sorts_every_zero_one_input() {
+        // The 0-1 principle: a network that sorts every 0/1 input sorts everything.
+        for bits in 0u32..1 << 16 {
+            let mut v: Vec<u32> = (0..16).map(|i| (bits >> i) & 1).collect();
+            for &(i, j) in SORT16.iter() {
+                let (i, j) = (i as usize, j as usize);
+                if v[i] > v[j] {
+                    v.swap(i, j);
+                }
+            }
+            assert!(v.windows(2).all(|w| w[0] <= w[1]), "{bits:016b}");
         }
     }
 

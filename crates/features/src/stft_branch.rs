@@ -50,7 +50,7 @@ use crate::chroma::{normalize_inf, ChromaBank, ChromaBankCache, N_CHROMA};
 use crate::error::{check_finite, Result};
 use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
-use crate::mfcc::{mfcc_from_mel_power, Dct, N_MFCC};
+use crate::mfcc::{mfcc_from_db_lanes, power_to_db_lanes, Dct, N_MFCC};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::{Avx2, Avx512};
@@ -95,7 +95,9 @@ pub struct StftBranchPlan {
 #[derive(Debug)]
 pub struct StftBranchScratch {
     frames: FrameScratch,
-    mel: Frames,
+    /// The mel spectra in dB (before `power_to_db`'s clamp), in blocks of [`LANES`]
+    /// frames: value `m * LANES + l` of block `b` is band `m` of frame `b * LANES + l`.
+    mel: Vec<f32>,
     peaks: Vec<f64>,
     valleys: Vec<f64>,
     power_cache: Vec<f32>,
@@ -108,8 +110,7 @@ struct FrameScratch {
     /// One batch of [`LANES`] frames in lanes (`[k * LANES + l]`): |STFT| and its square.
     mags: Vec<f32>,
     power: Vec<f32>,
-    /// The batch's mel bands and chroma classes, in lanes.
-    mel: Vec<f32>,
+    /// The batch's chroma classes, in lanes.
     chroma: Vec<f32>,
     spectral: SpectralLanes,
     tuning_power: TuningAccumulator,
@@ -138,6 +139,8 @@ struct FirstPassRun<'a> {
     n_frames: usize,
     /// Values per frame in `power`.
     n_bins: usize,
+    /// Values per frame in `mel`.
+    n_mels: usize,
     mel: &'a mut [f32],
     peaks: &'a mut [f64],
     valleys: &'a mut [f64],
@@ -159,8 +162,7 @@ impl FrameRun for FirstPassRun<'_> {
     }
 
     fn split_at(self, k: usize) -> (Self, Self) {
-        let n_mels = self.mel.len() / self.n_frames.max(1);
-        let n_bins = self.n_bins;
+        let (n_mels, n_bins) = (self.n_mels, self.n_bins);
         let (mel, mel_r) = cut(self.mel, k, n_mels);
         let (peaks, peaks_r) = cut(self.peaks, k, N_CONTRAST);
         let (valleys, valleys_r) = cut(self.valleys, k, N_CONTRAST);
@@ -174,6 +176,7 @@ impl FrameRun for FirstPassRun<'_> {
                 first: self.first,
                 n_frames: k,
                 n_bins,
+                n_mels,
                 mel,
                 peaks,
                 valleys,
@@ -187,6 +190,7 @@ impl FrameRun for FirstPassRun<'_> {
                 first: self.first + k,
                 n_frames: self.n_frames - k,
                 n_bins,
+                n_mels,
                 mel: mel_r,
                 peaks: peaks_r,
                 valleys: valleys_r,
@@ -338,7 +342,7 @@ impl StftBranchPlan {
     pub fn make_scratch(&self) -> StftBranchScratch {
         StftBranchScratch {
             frames: self.frame_scratch(),
-            mel: Frames::default(),
+            mel: Vec::new(),
             peaks: Vec::new(),
             valleys: Vec::new(),
             power_cache: Vec::new(),
@@ -351,7 +355,6 @@ impl StftBranchPlan {
             stft: self.stft.make_scratch(),
             mags: vec![0.0; n_bins * LANES],
             power: vec![0.0; n_bins * LANES],
-            mel: vec![0.0; self.mel.n_mels() * LANES],
             chroma: vec![0.0; N_CHROMA * LANES],
             spectral: SpectralLanes::default(),
             tuning_power: TuningAccumulator::new(),
@@ -384,7 +387,9 @@ impl StftBranchPlan {
         let n_frames = self.stft.n_frames(y.len());
         let n_bins = self.stft.n_bins();
         let s = scratch;
-        s.mel.reshape(self.mel.n_mels(), n_frames);
+        // Every block is written in pass 1 before it is read: resize without clearing.
+        s.mel
+            .resize(n_frames.div_ceil(LANES) * LANES * self.mel.n_mels(), 0.0);
         s.peaks.resize(N_CONTRAST * n_frames, 0.0);
         s.valleys.resize(N_CONTRAST * n_frames, 0.0);
         s.frames.tuning_power.clear();
@@ -412,7 +417,8 @@ impl StftBranchPlan {
             first: 0,
             n_frames,
             n_bins,
-            mel: &mut s.mel.data,
+            n_mels: self.mel.n_mels(),
+            mel: &mut s.mel,
             peaks: &mut s.peaks,
             valleys: &mut s.valleys,
             rms: &mut rms.data,
@@ -446,7 +452,7 @@ impl StftBranchPlan {
     ) -> Result<StftFeatures> {
         let s = scratch;
         let n_frames = first.n_frames;
-        let mfcc = mfcc_from_mel_power(&mut s.mel, &self.dct)?;
+        let mfcc = mfcc_from_db_lanes(&s.mel, n_frames, 80.0, &self.dct)?;
         let spectral_contrast = contrast_from_peaks_valleys(&s.peaks, &s.valleys);
 
         // Pass 2.
@@ -493,6 +499,7 @@ impl StftBranchPlan {
             mel,
             peaks,
             n_bins: _,
+            n_mels: _,
             valleys,
             rms,
             centroid,
@@ -511,12 +518,12 @@ impl StftBranchPlan {
             let FrameScratch {
                 mags,
                 power: power_lanes,
-                mel: mel_lanes,
                 spectral,
                 tuning_power,
                 tuning_magnitude,
                 ..
             } = &mut *s;
+            let mel_lanes = &mut mel[b0 * n_mels..(b0 + LANES) * n_mels];
             // stft**2 in f32, as librosa squares it (piptrack compares these values),
             // straight into the cache when there is one.
             let power = if cache.is_empty() {
@@ -535,9 +542,6 @@ impl StftBranchPlan {
             );
             for l in 0..count {
                 let i = b0 + l;
-                for m in 0..n_mels {
-                    mel[i * n_mels + m] = mel_lanes[m * LANES + l];
-                }
                 rms[i] = spectral.rms[l];
                 centroid[i] = spectral.centroid[l] as f32;
                 bandwidth[i] = spectral.bandwidth[l] as f32;
@@ -552,7 +556,7 @@ impl StftBranchPlan {
     }
 
     /// The per-frame features of one batch of [`LANES`] frames in lanes (`mags`): their
-    /// squares into `power`, the mel power into `mel`, the spectral features into
+    /// squares into `power`, the mel power in dB (unclamped) into `mel`, the spectral features into
     /// `spectral`, and the piptrack candidates of the first `count` frames into the two
     /// accumulators. Compiled with the widest vector instructions this CPU has; the
     /// values do not depend on which.
@@ -584,6 +588,10 @@ impl StftBranchPlan {
                 I::f_store(I::f_mul(m, m), p.as_mut_ptr());
             }
             plan.mel.apply_lanes::<I>(power, mel);
+            for m in mel.chunks_exact_mut(LANES) {
+                let db = power_to_db_lanes::<I>(I::f_load(m.as_ptr()), 1e-10);
+                I::f_store(db, m.as_mut_ptr());
+            }
             plan.spectral.lanes::<I>(mags, spectral);
             plan.pitch.push_lanes::<I>(power, count, tuning_power);
             plan.pitch.push_lanes::<I>(mags, count, tuning_magnitude);

@@ -158,11 +158,23 @@ impl PitchTracker {
             return;
         }
         let row = |k: usize| I::f_load(s.as_ptr().add(k * L));
-        // ref_value = threshold * np.max(S, axis=-2), in f32 (a max is exact in any order).
-        let mut max = I::f_splat(f32::NEG_INFINITY);
-        for k in 0..self.n_bins {
-            max = I::f_sort_desc(max, row(k)).0;
+        // ref_value = threshold * np.max(S, axis=-2), in f32 (a max is exact in any
+        // order: four running maxima, then theirs).
+        let mut maxes = [I::f_splat(f32::NEG_INFINITY); 4];
+        let full = self.n_bins / 4 * 4;
+        for k0 in (0..full).step_by(4) {
+            for (j, m) in maxes.iter_mut().enumerate() {
+                *m = I::f_sort_desc(*m, row(k0 + j)).0;
+            }
         }
+        for k in full..self.n_bins {
+            maxes[0] = I::f_sort_desc(maxes[0], row(k)).0;
+        }
+        let max = I::f_sort_desc(
+            I::f_sort_desc(maxes[0], maxes[1]).0,
+            I::f_sort_desc(maxes[2], maxes[3]).0,
+        )
+        .0;
         let ref_value = I::f_mul(I::f_splat(self.threshold), max);
         let masked = |k: usize| I::f_keep_above(row(k), ref_value);
         let live = if count >= L {
