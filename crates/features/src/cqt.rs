@@ -28,20 +28,25 @@
 //! Numbers: filter bases are computed in f64, rounded where librosa rounds to complex64,
 //! sparsified in f64 (which coefficients survive matches librosa's choice for every
 //! tuning on the 0.01 grid: the decisions have margins of ~3e-5 relative, against
-//! rounding differences of ~1e-7); the kept values are librosa's complex64 ones. Frames
-//! are transformed in f64, as librosa's STFT multiplies the f32 frames by its float64
-//! window and so transforms them in float64 (a half-length complex FFT, unpacked only at
-//! the ~35 of 129 bins the basis reads); responses are accumulated in f64 and returned
-//! as f32.
+//! rounding differences of ~1e-7). librosa takes the basis to the frequency domain with
+//! scipy's complex64 FFT; ours is in f64, rounded once, so the kept values can differ
+//! from librosa's by an f32 rounding. Everything after the basis is librosa's arithmetic:
+//! frames are transformed by scipy's own real FFT in f64 ([`crate::rfft`]; librosa's
+//! STFT multiplies the f32 frames by its float64 rectangular window) and stored as
+//! complex64; each row is the sum of its complex64 products in bin order, as scipy's
+//! sparse `csr_matvecs` computes it; the scale `1 / sqrt(length)` goes through
+//! complex128 as numpy's division of the complex64 matrix by the float64 lengths does;
+//! the magnitude is numpy's complex64 `abs`.
 //! The octave signals come out of [`resample`] bit-identical to librosa's (the same
 //! libsoxr SIMD engine as python-soxr, the same f64 scaling), so the output matches
-//! librosa to ~4e-7 of each bin's largest value (`tests/reference_cqt.rs`): librosa's
-//! complex64 rounding.
+//! librosa to ~4e-7 of each bin's largest value (`tests/reference_cqt.rs`): the basis'
+//! rounding.
 //!
 //! Performance: a [`CqtPlan`] is built once and shared by threads; it builds each
 //! tuning's bases at most once (one lazily filled slot per 0.01 step of tuning). A
-//! [`CqtScratch`] per worker holds every per-frame buffer. The basis rows are short (~13
-//! coefficients), so four frames go through them together, one per SIMD lane. The octave
+//! [`CqtScratch`] per worker holds every per-frame buffer. Frames go 8 at a time, one per
+//! SIMD lane, through the transform and the basis ([`crate::simd`]; every instruction
+//! set gives the same values). The octave
 //! signals are all made before the first octave's response (their schedule does not
 //! depend on the tuning at the FMA settings, so the feature plan makes them while the
 //! tuning is being estimated); together they hold about as many samples as `y`. On a
@@ -52,9 +57,16 @@
 use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
+use crate::rfft::RealFft;
+#[cfg(target_arch = "x86_64")]
+use crate::rfft::{F64x4, F64x8};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{Avx2, Avx512, Isa};
+use crate::simd::{Lanes8, Portable, MAX_LANES};
+use crate::stft::StftLanes;
 use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use rustfft::FftPlanner;
 use std::f64::consts::PI;
 use std::sync::{Arc, OnceLock};
 
@@ -135,35 +147,26 @@ struct Octave {
     n_fft: usize,
     /// Whether the signal is downsampled by 2 after this octave (the hop was even).
     downsample_after: bool,
-    /// The real FFT of a frame is a complex FFT of half its length over the frame's
-    /// (even, odd) sample pairs, then an unpacking step (`unpack_bins`), done only for
-    /// the bins `bins` that some row reads (~35 of 129).
-    half_fft: Arc<dyn Fft<f64>>,
+    /// scipy's real FFT of `n_fft` points ([`crate::rfft`]), shared by octaves.
+    rfft: Arc<RealFft>,
+    /// `n_fft` ones: librosa's rectangular window.
+    ones: Vec<f64>,
+    /// The FFT bins some row reads.
     bins: std::ops::Range<usize>,
-    /// `exp(-2 pi i k / n_fft)` for `k` in `bins`.
-    twiddle: Vec<Complex<f64>>,
-    /// Row `r` covers FFT bins `first_bin[r]..` with coefficients
-    /// `coef[row_ptr[r]..row_ptr[r + 1]]`: the span from the lowest to the highest bin
-    /// that sparsification kept, dropped bins inside it stored as zeros (~10% of the
-    /// span), so the product reads contiguous memory and needs no index.
+    /// The sparse basis, by rows as scipy's CSR matrix holds it: row `r` has the bins
+    /// `col[row_ptr[r]..row_ptr[r + 1]]` (ascending) and their coefficients, librosa's
+    /// complex64 values (including its `sqrt(sr / my_sr)` rescaling).
     row_ptr: Vec<usize>,
-    first_bin: Vec<usize>,
-    /// Basis coefficients as librosa holds them (complex64, including its
-    /// `sqrt(sr / my_sr)` rescaling), widened to f64 for the product.
-    coef: Vec<Complex<f64>>,
+    col: Vec<usize>,
+    coef_re: Vec<f32>,
+    coef_im: Vec<f32>,
 }
 
 impl Octave {
-    /// The kept FFT bins of row `r` (those with a non-zero coefficient).
+    /// The kept FFT bins of row `r`.
     #[cfg(test)]
     fn support(&self, r: usize) -> Vec<usize> {
-        let range = self.row_ptr[r]..self.row_ptr[r + 1];
-        self.coef[range]
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.re != 0.0 || c.im != 0.0)
-            .map(|(j, _)| self.first_bin[r] + j)
-            .collect()
+        self.col[self.row_ptr[r]..self.row_ptr[r + 1]].to_vec()
     }
 }
 
@@ -194,38 +197,27 @@ impl std::fmt::Debug for CqtPlan {
 /// [`CqtPlan::scratch`]. Buffers grow if an octave needs more and are never shrunk.
 #[derive(Debug, Default)]
 pub struct CqtScratch {
-    frame: Vec<f64>,
-    packed: Vec<Complex<f64>>,
-    /// The unpacked bins of [`LANES`] frames, interleaved: bin `k` of frame `f` at
-    /// `k * LANES + f`, real and imaginary parts in separate planes.
-    spec_re: Vec<f64>,
-    spec_im: Vec<f64>,
-    fft_scratch: Vec<Complex<f64>>,
-    /// `|response|^2`, row-major: row `r` of frame `f` at `r * LANES + f`.
-    power: Vec<f64>,
+    /// The frames of one batch, one per lane, and the transform's second buffer.
+    data: Vec<f64>,
+    tmp: Vec<f64>,
+    /// The batch's spectra at the octave's bins, as complex64 in lanes: bin
+    /// `bins.start + j` of frame `l` at `j * LANES + l`.
+    spec_re: Vec<f32>,
+    spec_im: Vec<f32>,
 }
 
-/// Frames whose products with the basis are computed together, one per SIMD lane.
-const LANES: usize = 4;
+/// Frames transformed and multiplied by the basis together, one per SIMD lane.
+const LANES: usize = MAX_LANES;
 
 impl CqtScratch {
-    fn ensure(&mut self, n_fft: usize, fft_scratch_len: usize, n_rows: usize) {
-        if self.power.len() < n_rows * LANES {
-            self.power.resize(n_rows * LANES, 0.0);
+    fn ensure(&mut self, n_fft: usize, n_spec: usize) {
+        if self.data.len() < n_fft * LANES {
+            self.data.resize(n_fft * LANES, 0.0);
+            self.tmp.resize(n_fft * LANES, 0.0);
         }
-        if self.frame.len() < n_fft {
-            self.frame.resize(n_fft, 0.0);
-        }
-        if self.packed.len() < n_fft / 2 {
-            self.packed.resize(n_fft / 2, Complex::new(0.0, 0.0));
-        }
-        if self.spec_re.len() < (n_fft / 2 + 1) * LANES {
-            self.spec_re.resize((n_fft / 2 + 1) * LANES, 0.0);
-            self.spec_im.resize((n_fft / 2 + 1) * LANES, 0.0);
-        }
-        if self.fft_scratch.len() < fft_scratch_len {
-            self.fft_scratch
-                .resize(fft_scratch_len, Complex::new(0.0, 0.0));
+        if self.spec_re.len() < n_spec * LANES {
+            self.spec_re.resize(n_spec * LANES, 0.0);
+            self.spec_im.resize(n_spec * LANES, 0.0);
         }
     }
 }
@@ -277,7 +269,7 @@ impl CqtPlan {
         let mut s = CqtScratch::default();
         if let Ok(t) = self.tuned(0.0) {
             for o in &t.octaves {
-                s.ensure(o.n_fft, o.half_fft.get_inplace_scratch_len(), o.n_rows);
+                s.ensure(o.n_fft, o.bins.len());
             }
         }
         s
@@ -477,6 +469,7 @@ impl TunedCqt {
         let hop = params.hop_length / early_factor;
 
         let mut complex_planner = FftPlanner::<f64>::new();
+        let mut rffts: Vec<Arc<RealFft>> = Vec::new();
         let mut octaves = Vec::with_capacity(n_octaves);
         let (mut my_sr, mut my_hop) = (sr, hop);
         for i in 0..n_octaves {
@@ -487,48 +480,40 @@ impl TunedCqt {
                 filter_basis_fft(&freqs[lo..hi], &alpha[lo..hi], my_sr, &mut complex_planner);
             let rescale = (sr / my_sr).sqrt();
             let mut row_ptr = vec![0usize];
-            let mut first_bin = Vec::new();
-            let mut coef = Vec::new();
+            let (mut col, mut coef_re, mut coef_im) = (Vec::new(), Vec::new(), Vec::new());
             for row in &basis {
-                let kept = sparse_support(row);
-                let (lo, hi) = match (kept.first(), kept.last()) {
-                    (Some(&lo), Some(&hi)) => (lo, hi + 1),
-                    _ => (0, 0),
-                };
-                let start = coef.len();
-                coef.resize(start + (hi - lo), Complex::new(0.0, 0.0));
-                for j in kept {
+                for j in sparse_support(row) {
                     // librosa: complex64 basis *= sqrt(sr / my_sr), rounded to complex64.
                     let c = row[j];
-                    coef[start + j - lo] = Complex::new(
-                        (c.re as f32 as f64 * rescale) as f32 as f64,
-                        (c.im as f32 as f64 * rescale) as f32 as f64,
-                    );
+                    col.push(j);
+                    coef_re.push((c.re as f32 as f64 * rescale) as f32);
+                    coef_im.push((c.im as f32 as f64 * rescale) as f32);
                 }
-                first_bin.push(lo);
-                row_ptr.push(coef.len());
+                row_ptr.push(col.len());
             }
-            let bins_lo = first_bin.iter().copied().min().unwrap_or(0);
-            let bins_hi = (0..first_bin.len())
-                .map(|r| first_bin[r] + row_ptr[r + 1] - row_ptr[r])
-                .max()
-                .unwrap_or(0);
-            let bins = bins_lo..bins_hi.max(bins_lo);
+            let bins_lo = col.iter().copied().min().unwrap_or(0);
+            let bins_hi = col.iter().map(|&c| c + 1).max().unwrap_or(0);
+            let rfft = match rffts.iter().find(|f| f.len() == n_fft) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = Arc::new(RealFft::new(n_fft)?);
+                    rffts.push(f.clone());
+                    f
+                }
+            };
             octaves.push(Octave {
                 bin_lo: lo,
                 n_rows: hi - lo,
                 hop: my_hop,
                 n_fft,
                 downsample_after,
-                half_fft: complex_planner.plan_fft_forward(n_fft / 2),
-                twiddle: bins
-                    .clone()
-                    .map(|k| Complex::from_polar(1.0, -2.0 * PI * k as f64 / n_fft as f64))
-                    .collect(),
-                bins,
+                rfft,
+                ones: vec![1.0; n_fft],
+                bins: bins_lo..bins_hi.max(bins_lo),
                 row_ptr,
-                first_bin,
-                coef,
+                col,
+                coef_re,
+                coef_im,
             });
             if downsample_after {
                 my_hop /= 2;
@@ -752,8 +737,13 @@ impl Responses<'_> {
 }
 
 /// One octave's rows of the CQT magnitude: frame `t` is samples
-/// `t * hop - n_fft / 2 .. t * hop + n_fft / 2` of `signal` (zeros outside), real-FFT'd,
-/// multiplied by the sparse basis; `|response| / sqrt(length)` goes to `out`.
+/// `t * hop - n_fft / 2 .. t * hop + n_fft / 2` of `signal` (zeros outside), transformed
+/// by scipy's real FFT (in f64, stored as complex64, as librosa's STFT with a rectangular
+/// window does), multiplied by the sparse basis in complex64 arithmetic as scipy's
+/// `csr_matvecs` does (each row's products added in bin order, from 0), scaled by
+/// `1 / sqrt(length)` through complex128 as numpy divides a complex64 matrix by
+/// float64 lengths, and taken to numpy's complex64 `abs`. Frames go [`LANES`] at a time,
+/// one per SIMD lane; `out` gets the rows of its frames.
 fn octave_response(
     octave: &Octave,
     signal: &[f32],
@@ -763,166 +753,167 @@ fn octave_response(
     scratch: &mut CqtScratch,
     out: &mut [f32],
 ) -> Result<()> {
-    let n_fft = octave.n_fft;
-    let scratch_len = octave.half_fft.get_inplace_scratch_len();
-    scratch.ensure(n_fft, scratch_len, octave.n_rows);
-    let frame = &mut scratch.frame[..n_fft];
-    let packed = &mut scratch.packed[..n_fft / 2];
-    let spec_re = &mut scratch.spec_re[..(n_fft / 2 + 1) * LANES];
-    let spec_im = &mut scratch.spec_im[..(n_fft / 2 + 1) * LANES];
-    let fft_scratch = &mut scratch.fft_scratch[..scratch_len];
-    let power = &mut scratch.power[..octave.n_rows * LANES];
-    let half = (n_fft / 2) as isize;
-    let n_frames = out.len() / n_bins;
-    let scale = &bin_scale[octave.bin_lo..octave.bin_lo + octave.n_rows];
-    for t0 in (0..n_frames).step_by(LANES) {
-        let lanes = LANES.min(n_frames - t0);
-        for f in 0..lanes {
-            let start = ((first + t0 + f) * octave.hop) as isize - half;
-            pack_frame(signal, start, frame, packed);
-            octave.half_fft.process_with_scratch(packed, fft_scratch);
-            unpack_bins(packed, &octave.bins, &octave.twiddle, f, spec_re, spec_im);
+    octave_response_with(
+        crate::simd::best(),
+        octave,
+        signal,
+        bin_scale,
+        first,
+        n_bins,
+        scratch,
+        out,
+    )
+}
+
+/// [`octave_response`] with the given instruction set (the same values with any).
+#[allow(clippy::too_many_arguments)]
+fn octave_response_with(
+    isa: crate::simd::Isa,
+    octave: &Octave,
+    signal: &[f32],
+    bin_scale: &[f64],
+    first: usize,
+    n_bins: usize,
+    scratch: &mut CqtScratch,
+    out: &mut [f32],
+) -> Result<()> {
+    if !isa.available() {
+        return Err(Error::InvalidArgument(format!(
+            "{isa:?} is not available on this CPU"
+        )));
+    }
+    scratch.ensure(octave.n_fft, octave.bins.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(
+            o: &Octave,
+            signal: &[f32],
+            scale: &[f64],
+            first: usize,
+            n_bins: usize,
+            scratch: &mut CqtScratch,
+            out: &mut [f32],
+        ) {
+            octave_lanes::<Avx512, F64x8>(o, signal, scale, first, n_bins, scratch, out)
         }
-        rows_power(octave, spec_re, spec_im, power);
-        for f in 0..lanes {
-            let t = t0 + f;
-            let dst =
-                &mut out[t * n_bins + octave.bin_lo..t * n_bins + octave.bin_lo + octave.n_rows];
-            // sqrt of the squared norm rather than hypot: no overflow is possible here,
-            // and glibc's hypot costs as much as the rest of the frame.
-            for (r, (d, s)) in dst.iter_mut().zip(scale).enumerate() {
-                *d = (power[r * LANES + f].sqrt() * s) as f32;
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(
+            o: &Octave,
+            signal: &[f32],
+            scale: &[f64],
+            first: usize,
+            n_bins: usize,
+            scratch: &mut CqtScratch,
+            out: &mut [f32],
+        ) {
+            octave_lanes::<Avx2, F64x4>(o, signal, scale, first, n_bins, scratch, out)
+        }
+        // SAFETY: the CPU has the instructions of the path taken (checked above).
+        match isa {
+            Isa::Avx512 => {
+                unsafe { avx512(octave, signal, bin_scale, first, n_bins, scratch, out) };
+                return Ok(());
             }
+            Isa::Avx2 => {
+                unsafe { avx2(octave, signal, bin_scale, first, n_bins, scratch, out) };
+                return Ok(());
+            }
+            Isa::Scalar => {}
         }
     }
+    // SAFETY: portable code.
+    unsafe {
+        octave_lanes::<Portable, f64>(octave, signal, bin_scale, first, n_bins, scratch, out)
+    };
     Ok(())
 }
 
-/// `signal[start .. start + 2 * packed.len()]` (zero where out of range) as complex
-/// pairs `(x[2n], x[2n + 1])`; `frame` is room for the boundary case.
-fn pack_frame(signal: &[f32], start: isize, frame: &mut [f64], packed: &mut [Complex<f64>]) {
-    let n = 2 * packed.len();
-    if start >= 0 && start as usize + n <= signal.len() {
-        widen_pairs(&signal[start as usize..start as usize + n], packed);
-    } else {
-        copy_frame(signal, start, &mut frame[..n]);
-        for (p, pair) in packed.iter_mut().zip(frame.chunks_exact(2)) {
-            *p = Complex::new(pair[0], pair[1]);
-        }
-    }
-}
-
-/// `src` as complex pairs `(x[2n], x[2n + 1])` in f64; compiled with AVX where the CPU
-/// has it (the conversions are exact either way).
-fn widen_pairs(src: &[f32], packed: &mut [Complex<f64>]) {
-    #[inline(always)]
-    fn body(src: &[f32], packed: &mut [Complex<f64>]) {
-        for (p, pair) in packed.iter_mut().zip(src.chunks_exact(2)) {
-            *p = Complex::new(pair[0] as f64, pair[1] as f64);
-        }
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx")]
-        unsafe fn avx(src: &[f32], packed: &mut [Complex<f64>]) {
-            body(src, packed)
-        }
-        if std::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX, checked just above.
-            return unsafe { avx(src, packed) };
-        }
-    }
-    body(src, packed)
-}
-
-/// Bins `bins` of the real DFT of a frame from `z`, the DFT of its sample pairs
-/// `x[2n] + i x[2n + 1]` (length `m = n_fft / 2`): with `e = (z[k] + conj z[m - k]) / 2`
-/// and `o = (z[k] - conj z[m - k]) / 2i` (indices mod `m`), `X[k] = e + w^k o`, written
-/// to lane `lane` of the interleaved planes.
-fn unpack_bins(
-    z: &[Complex<f64>],
-    bins: &std::ops::Range<usize>,
-    twiddle: &[Complex<f64>],
-    lane: usize,
-    spec_re: &mut [f64],
-    spec_im: &mut [f64],
+/// [`octave_response`] with 8-lane f32 arithmetic `I` and transforms of `V::W` frames.
+///
+/// # Safety
+/// The CPU has the instructions of `I` and `V`; `scratch` is sized for the octave.
+#[inline(always)]
+unsafe fn octave_lanes<I: Lanes8, V: StftLanes>(
+    o: &Octave,
+    signal: &[f32],
+    bin_scale: &[f64],
+    first: usize,
+    n_bins: usize,
+    scratch: &mut CqtScratch,
+    out: &mut [f32],
 ) {
-    let m = z.len();
-    for (k, w) in bins.clone().zip(twiddle) {
-        // k mod m and (m - k) mod m without integer divisions (k <= m here: bins are
-        // those of the real DFT, 0..=n_fft / 2).
-        let i = if k >= m { k - m } else { k };
-        let zk = z[i];
-        let zc = z[if i == 0 { 0 } else { m - i }].conj();
-        let even = (zk + zc) * 0.5;
-        let diff = zk - zc;
-        // diff / 2i = (diff.im - i diff.re) / 2
-        let odd = Complex::new(diff.im * 0.5, -diff.re * 0.5);
-        let x = even + w * odd;
-        spec_re[k * LANES + lane] = x.re;
-        spec_im[k * LANES + lane] = x.im;
-    }
-}
-
-/// `signal[start .. start + frame.len()]` into `frame`, zero where out of range.
-fn copy_frame(signal: &[f32], start: isize, frame: &mut [f64]) {
-    let n = frame.len() as isize;
-    let lo = start.clamp(0, signal.len() as isize);
-    let hi = (start + n).clamp(0, signal.len() as isize);
-    if hi - lo < n {
-        frame.fill(0.0);
-    }
-    if hi > lo {
-        let dst = &mut frame[(lo - start) as usize..(hi - start) as usize];
-        for (d, &s) in dst.iter_mut().zip(&signal[lo as usize..hi as usize]) {
-            *d = s as f64;
-        }
-    }
-}
-
-/// `|basis . spectrum|^2` of each of the octave's rows for [`LANES`] frames at once (the
-/// lanes), into `power` (row `r` of frame `f` at `r * LANES + f`). Each frame's products
-/// are summed in order along the row, one lane per frame, so the lanes are independent
-/// chains that vectorise; the loop is compiled with and without AVX, the same IEEE
-/// operations either way (Rust never fuses a multiply and an add by itself), so both give
-/// the same bits. Lanes past the last frame hold stale but finite values, never read.
-fn rows_power(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
-    #[inline(always)]
-    fn body(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
-        for (r, p) in power.chunks_exact_mut(LANES).enumerate() {
-            let coef = &octave.coef[octave.row_ptr[r]..octave.row_ptr[r + 1]];
-            let first = octave.first_bin[r] * LANES;
-            let end = first + coef.len() * LANES;
-            let (sr, si) = (&spec_re[first..end], &spec_im[first..end]);
-            let mut re = [0.0f64; LANES];
-            let mut im = [0.0f64; LANES];
-            for ((c, sr), si) in coef
-                .iter()
-                .zip(sr.chunks_exact(LANES))
-                .zip(si.chunks_exact(LANES))
-            {
-                for f in 0..LANES {
-                    re[f] += c.re * sr[f] - c.im * si[f];
-                    im[f] += c.re * si[f] + c.im * sr[f];
+    let n = o.n_fft;
+    let w = V::W;
+    let n_frames = out.len() / n_bins;
+    let (bins, nb) = (o.bins.clone(), n / 2 + 1);
+    let data = &mut scratch.data[..n * w];
+    let tmp = &mut scratch.tmp[..n * w];
+    let (spec_re, spec_im) = (&mut scratch.spec_re[..], &mut scratch.spec_im[..]);
+    let scale = &bin_scale[o.bin_lo..o.bin_lo + o.n_rows];
+    let mut mags = [0.0f32; LANES];
+    for t0 in (0..n_frames).step_by(LANES) {
+        let count = LANES.min(n_frames - t0);
+        for offset in (0..LANES).step_by(w) {
+            // Frames first + t0 + offset + l of the signal, lanes l of the transform.
+            let start = |l: usize| ((first + t0 + offset + l) * o.hop) as i64 - (n / 2) as i64;
+            if start(0) >= 0 && start(w - 1) + n as i64 <= signal.len() as i64 {
+                // A rectangular window: times 1.0, which changes no value.
+                let base = signal.as_ptr().add(start(0) as usize);
+                V::fill_frames(&o.ones, base, o.hop, data.as_mut_ptr());
+            } else {
+                for l in 0..w {
+                    let s0 = start(l);
+                    for i in 0..n {
+                        let j = s0 + i as i64;
+                        data[i * w + l] = if j >= 0 && j < signal.len() as i64 {
+                            signal[j as usize] as f64
+                        } else {
+                            0.0
+                        };
+                    }
                 }
             }
-            for f in 0..LANES {
-                p[f] = re[f] * re[f] + im[f] * im[f];
+            o.rfft.forward::<V>(data, tmp);
+            // Halfcomplex r0, r1, i1, ..., r(n/2), stored as complex64.
+            for (j, k) in bins.clone().enumerate() {
+                for l in 0..w {
+                    let (re, im) = if k == 0 {
+                        (data[l], 0.0)
+                    } else if k == nb - 1 {
+                        (data[(n - 1) * w + l], 0.0)
+                    } else {
+                        (data[(2 * k - 1) * w + l], data[2 * k * w + l])
+                    };
+                    spec_re[j * LANES + offset + l] = re as f32;
+                    spec_im[j * LANES + offset + l] = im as f32;
+                }
+            }
+        }
+        for r in 0..o.n_rows {
+            let (mut y_re, mut y_im) = (I::f_splat(0.0), I::f_splat(0.0));
+            for jj in o.row_ptr[r]..o.row_ptr[r + 1] {
+                let j = o.col[jj] - bins.start;
+                let x_re = I::f_load(spec_re.as_ptr().add(j * LANES));
+                let x_im = I::f_load(spec_im.as_ptr().add(j * LANES));
+                let (a_re, a_im) = (I::f_splat(o.coef_re[jj]), I::f_splat(o.coef_im[jj]));
+                // scipy's complex_wrapper: (ar xr - ai xi, ar xi + ai xr), then y += p.
+                let p_re = I::f_sub(I::f_mul(a_re, x_re), I::f_mul(a_im, x_im));
+                let p_im = I::f_add(I::f_mul(a_re, x_im), I::f_mul(a_im, x_re));
+                y_re = I::f_add(y_re, p_re);
+                y_im = I::f_add(y_im, p_im);
+            }
+            // V /= sqrt(lengths): complex128 by (s + 0i), which numpy's division turns
+            // into a product with 1 / s; then back to complex64.
+            let inv = I::d_splat(scale[r]);
+            let re = I::d_to_f(I::d_mul(I::d_from_f(y_re), inv));
+            let im = I::d_to_f(I::d_mul(I::d_from_f(y_im), inv));
+            I::f_store(I::f_cabs(re, im), mags.as_mut_ptr());
+            for (l, &m) in mags.iter().enumerate().take(count) {
+                out[(t0 + l) * n_bins + o.bin_lo + r] = m;
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx")]
-        unsafe fn avx(octave: &Octave, spec_re: &[f64], spec_im: &[f64], power: &mut [f64]) {
-            body(octave, spec_re, spec_im, power)
-        }
-        if std::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX, checked just above.
-            return unsafe { avx(octave, spec_re, spec_im, power) };
-        }
-    }
-    body(octave, spec_re, spec_im, power)
 }
 
 #[cfg(test)]
@@ -1235,9 +1226,9 @@ mod tests {
         signal: &[f32],
         scale: &[f64],
         n_frames: usize,
-    ) -> Vec<Vec<f64>> {
+    ) -> Vec<Vec<(f64, f64)>> {
         let n = o.n_fft;
-        let mut out = vec![vec![0.0; o.n_rows]; n_frames];
+        let mut out = vec![vec![(0.0, 0.0); o.n_rows]; n_frames];
         for (t, row_out) in out.iter_mut().enumerate() {
             let frame: Vec<f64> = (0..n)
                 .map(|m| {
@@ -1261,12 +1252,14 @@ mod tests {
                 })
                 .collect();
             for (r, v) in row_out.iter_mut().enumerate() {
-                let mut dense = vec![Complex::new(0.0, 0.0); n / 2 + 1];
-                for j in o.support(r) {
-                    dense[j] = o.coef[o.row_ptr[r] + j - o.first_bin[r]];
+                let mut acc = Complex::new(0.0, 0.0);
+                let mut bound = 0.0;
+                for jj in o.row_ptr[r]..o.row_ptr[r + 1] {
+                    let b = Complex::new(o.coef_re[jj] as f64, o.coef_im[jj] as f64);
+                    acc += b * dft[o.col[jj]];
+                    bound += b.norm() * dft[o.col[jj]].norm();
                 }
-                let acc: Complex<f64> = dense.iter().zip(&dft).map(|(b, d)| b * d).sum();
-                *v = acc.norm() * scale[r];
+                *v = (acc.norm() * scale[r], bound * scale[r]);
             }
         }
         out
@@ -1297,12 +1290,58 @@ mod tests {
             n_frames,
         );
         for (f, row) in slow.iter().enumerate() {
-            for (r, &v) in row.iter().enumerate() {
+            for (r, &(v, bound)) in row.iter().enumerate() {
                 let fast = out.get(o.bin_lo + r, f) as f64;
-                // f32 output: half an ulp relative, plus FFT rounding far below it.
+                // complex64 products and sums, as scipy's: a few f32 roundings of the
+                // terms, which are at most `bound` in size.
                 assert!(
-                    (fast - v).abs() <= 1e-6 * v.abs() + 1e-12,
-                    "frame {f}, row {r}: {fast} vs {v}"
+                    (fast - v).abs() <= 1e-6 * bound + 1e-12,
+                    "frame {f}, row {r}: {fast} vs {v} (terms up to {bound})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_responses() {
+        let plan = default_plan();
+        let t = plan.tuned(-0.13).unwrap();
+        let mut state = 999u64;
+        let signal: Vec<f32> = (0..7000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect();
+        for o in &t.octaves {
+            let n_frames = stft_frames(signal.len(), o.n_fft, o.hop);
+            let mut outs = Vec::new();
+            for isa in crate::simd::Isa::all_available() {
+                for first in [0usize, 3] {
+                    let mut out = vec![0.0f32; (n_frames - first) * 84];
+                    let mut scratch = plan.scratch();
+                    octave_response_with(
+                        isa,
+                        o,
+                        &signal,
+                        &t.bin_scale,
+                        first,
+                        84,
+                        &mut scratch,
+                        &mut out,
+                    )
+                    .unwrap();
+                    outs.push((isa, first, out));
+                }
+            }
+            for (isa, first, out) in &outs {
+                let (_, _, reference) = outs.iter().find(|(_, f, _)| f == first).unwrap();
+                assert!(
+                    out.iter()
+                        .zip(reference)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{isa:?} first {first} octave at hop {}",
+                    o.hop
                 );
             }
         }

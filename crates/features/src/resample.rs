@@ -34,12 +34,38 @@ pub fn resample(x: &[f32], in_rate: f64, out_rate: f64, scale: bool) -> Result<V
         // librosa's `y_hat /= np.sqrt(ratio)` divides the float32 array by a float64
         // scalar: numpy computes in f64 and rounds back. An f32 divisor differs in the
         // last bit for ~1 sample in 6.
-        let s = ratio.sqrt();
-        for v in &mut y {
+        divide_in_f64(&mut y, ratio.sqrt());
+    }
+    Ok(y)
+}
+
+/// `v = (v as f64 / s) as f32` for every value, compiled with the widest vector
+/// instructions the CPU has (an IEEE division either way: the same bits).
+fn divide_in_f64(y: &mut [f32], s: f64) {
+    #[inline(always)]
+    fn body(y: &mut [f32], s: f64) {
+        for v in y.iter_mut() {
             *v = (*v as f64 / s) as f32;
         }
     }
-    Ok(y)
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(y: &mut [f32], s: f64) {
+            body(y, s)
+        }
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(y: &mut [f32], s: f64) {
+            body(y, s)
+        }
+        // SAFETY: the CPU has the instructions of the path taken (simd::best).
+        match crate::simd::best() {
+            crate::simd::Isa::Avx512 => return unsafe { avx512(y, s) },
+            crate::simd::Isa::Avx2 => return unsafe { avx2(y, s) },
+            crate::simd::Isa::Scalar => {}
+        }
+    }
+    body(y, s)
 }
 
 /// A streaming resampler with the same libsoxr HQ setting as [`resample`], for audio

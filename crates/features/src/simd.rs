@@ -85,7 +85,11 @@ pub(crate) trait Lanes8: Copy {
     unsafe fn f_store(v: Self::F, p: *mut f32);
     unsafe fn f_splat(x: f32) -> Self::F;
     unsafe fn f_add(a: Self::F, b: Self::F) -> Self::F;
+    unsafe fn f_sub(a: Self::F, b: Self::F) -> Self::F;
     unsafe fn f_mul(a: Self::F, b: Self::F) -> Self::F;
+    /// numpy's complex64 `abs` of `(re, im)` per lane, for finite parts (see
+    /// [`cabs_f32_finite`]).
+    unsafe fn f_cabs(re: Self::F, im: Self::F) -> Self::F;
     /// `a > b`, as a bit per lane.
     unsafe fn f_gt(a: Self::F, b: Self::F) -> u32;
     /// `a >= b`, as a bit per lane.
@@ -119,6 +123,27 @@ pub(crate) trait Lanes8: Copy {
     /// For positive normal `x`: `(m, e)` with `x = m * 2^e`, `m` in `[sqrt(1/2), sqrt(2))`
     /// and `e` an integer (as f64).
     unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D);
+}
+
+/// numpy 2's complex64 `absolute`, for finite parts: with `r = min / max` of `|re|, |im|`
+/// it returns `max * sqrt(fma(r, r, 1))` in f32 (numpy's Highway `OpCabs`). The fma is
+/// computed in f64, where `r * r` is exact and the sum is rounded once before the
+/// rounding to f32 (the double rounding matches a true f32 fma on every tested input).
+/// Branch-free; a non-finite input gives a non-finite result (NaN or infinity propagates
+/// through the comparisons), so callers can detect those and redo them with numpy's
+/// special cases.
+#[inline(always)]
+pub(crate) fn cabs_f32_finite(re: f32, im: f32) -> f32 {
+    let (a, b) = (re.abs(), im.abs());
+    // Selects rather than f32::max/min, which would drop a NaN.
+    let ge = a >= b;
+    let larger = if ge { a } else { b };
+    let smaller = if ge { b } else { a };
+    let ratio = smaller / larger;
+    let ratio = if larger == 0.0 { 0.0 } else { ratio };
+    let r = ratio as f64;
+    let hypot = ((r * r + 1.0) as f32).sqrt();
+    hypot * larger
 }
 
 /// `log10` of positive, finite, normal f32 values, computed in f64 and rounded once to
@@ -182,8 +207,16 @@ impl Lanes8 for Portable {
         lanes!(|l| a[l] + b[l])
     }
     #[inline(always)]
+    unsafe fn f_sub(a: Self::F, b: Self::F) -> Self::F {
+        lanes!(|l| a[l] - b[l])
+    }
+    #[inline(always)]
     unsafe fn f_mul(a: Self::F, b: Self::F) -> Self::F {
         lanes!(|l| a[l] * b[l])
+    }
+    #[inline(always)]
+    unsafe fn f_cabs(re: Self::F, im: Self::F) -> Self::F {
+        lanes!(|l| cabs_f32_finite(re[l], im[l]))
     }
     #[inline(always)]
     unsafe fn f_gt(a: Self::F, b: Self::F) -> u32 {
@@ -314,8 +347,26 @@ mod x86_lanes {
                 _mm256_add_ps(a, b)
             }
             #[inline(always)]
+            unsafe fn f_sub(a: __m256, b: __m256) -> __m256 {
+                _mm256_sub_ps(a, b)
+            }
+            #[inline(always)]
             unsafe fn f_mul(a: __m256, b: __m256) -> __m256 {
                 _mm256_mul_ps(a, b)
+            }
+            #[inline(always)]
+            unsafe fn f_cabs(re: __m256, im: __m256) -> __m256 {
+                let sign = _mm256_set1_ps(-0.0);
+                let (a, b) = (_mm256_andnot_ps(sign, re), _mm256_andnot_ps(sign, im));
+                let ge = _mm256_cmp_ps::<_CMP_GE_OQ>(a, b);
+                let larger = _mm256_blendv_ps(b, a, ge);
+                let smaller = _mm256_blendv_ps(a, b, ge);
+                let ratio = _mm256_div_ps(smaller, larger);
+                let zero = _mm256_cmp_ps::<_CMP_EQ_OQ>(larger, _mm256_setzero_ps());
+                let ratio = _mm256_blendv_ps(ratio, _mm256_setzero_ps(), zero);
+                let r = Self::d_from_f(ratio);
+                let h = Self::d_to_f(Self::d_add(Self::d_mul(r, r), Self::d_splat(1.0)));
+                _mm256_mul_ps(_mm256_sqrt_ps(h), larger)
             }
             #[inline(always)]
             unsafe fn f_gt(a: __m256, b: __m256) -> u32 {

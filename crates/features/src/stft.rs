@@ -80,24 +80,7 @@ pub fn cabs_f32(re: f32, im: f32) -> f32 {
     cabs_f32_finite(re, im)
 }
 
-/// [`cabs_f32`] for finite inputs, branch-free so that loops over it vectorise. Gives a
-/// non-finite result for any non-finite input (NaN or infinity propagates through the
-/// comparisons below), so callers can detect those and redo them with [`cabs_f32`].
-#[inline(always)]
-fn cabs_f32_finite(re: f32, im: f32) -> f32 {
-    let (a, b) = (re.abs(), im.abs());
-    // Selects rather than f32::max/min, which would drop a NaN.
-    let ge = a >= b;
-    let larger = if ge { a } else { b };
-    let smaller = if ge { b } else { a };
-    let ratio = smaller / larger;
-    let ratio = if larger == 0.0 { 0.0 } else { ratio };
-    let r = ratio as f64;
-    // r * r is exact in f64 (48 significant bits), so this is fma(r, r, 1) rounded to f64,
-    // then to f32; the double rounding matches a true f32 fma on every tested input.
-    let hypot = ((r * r + 1.0) as f32).sqrt();
-    hypot * larger
-}
+pub(crate) use crate::simd::cabs_f32_finite;
 
 /// numpy's handling of infinite and NaN parts.
 #[cold]
@@ -119,7 +102,7 @@ enum Emit<'a> {
 
 /// The two steps of a batch of STFT frames around the transform, for each width of
 /// [`F64s`]: windowing frames into lanes, and magnitudes out of lanes into frames.
-trait StftLanes: F64s {
+pub(crate) trait StftLanes: F64s {
     /// `data[i * W + l] = window[i] * y[l * hop + i]` for every lane `l` and `i` in
     /// `0..window.len()`.
     ///
