@@ -5,7 +5,7 @@
 //!   `max - top_db`, where the max is over the WHOLE matrix (all bands and frames), so it
 //!   needs every frame before any value is final. On an f32 matrix numpy computes in f32
 //!   (`amin` and `10.0` become f32); so do we. The f32 `log10` is rounded from an f64
-//!   evaluation ([`crate::simd::log10_f32`], 8 values at a time), so nearly always the
+//!   evaluation (`simd::log10_f32`, 8 values at a time), so nearly always the
 //!   correctly rounded value. numpy's own f32 `log10` is not: on AVX-512 machines (SVML)
 //!   it differs from the correctly rounded value by 1 or 2 ulps on about half the inputs,
 //!   which no other implementation reproduces; the effect on the MFCCs is ~1e-6 of a
