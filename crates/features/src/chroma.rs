@@ -186,7 +186,7 @@ impl ChromaBank {
                 let mut acc = I::d_splat(0.0);
                 for k in 0..nb {
                     let p = I::d_from_f(I::f_load(power.as_ptr().add(k * L)));
-                    acc = I::d_add(acc, I::d_mul(I::d_splat(self.weights_t[k * nc + c]), p));
+                    acc = I::d_mul_add_exact(I::d_splat(self.weights_t[k * nc + c]), p, acc);
                 }
                 I::d_store(acc, lanes.as_mut_ptr());
                 for l in 0..L {
@@ -200,7 +200,8 @@ impl ChromaBank {
         for k in 0..nb {
             let p = I::d_from_f(I::f_load(power.as_ptr().add(k * L)));
             for (c, a) in acc.iter_mut().enumerate() {
-                *a = I::d_add(*a, I::d_mul(I::d_splat(*w.add(k * N_CHROMA + c)), p));
+                // The weights are f32 values: exact products.
+                *a = I::d_mul_add_exact(I::d_splat(*w.add(k * N_CHROMA + c)), p, *a);
             }
         }
         for (c, a) in acc.iter().enumerate() {

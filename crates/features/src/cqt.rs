@@ -860,7 +860,7 @@ unsafe fn octave_lanes<I: Lanes8, V: StftLanes>(
             if start(0) >= 0 && start(w - 1) + n as i64 <= signal.len() as i64 {
                 // A rectangular window: times 1.0, which changes no value.
                 let base = signal.as_ptr().add(start(0) as usize);
-                V::fill_frames(&o.ones, base, o.hop, data.as_mut_ptr());
+                V::fill_frames(&o.ones, base, o.hop, data.as_mut_ptr(), (1, n));
             } else {
                 for l in 0..w {
                     let s0 = start(l);

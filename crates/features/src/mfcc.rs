@@ -174,9 +174,20 @@ pub fn mfcc_from_db_lanes(db: &[f32], n_frames: usize, top_db: f32, dct: &Dct) -
         .enumerate()
     {
         let count = LANES.min(n_frames - b * LANES);
-        for row in chunk.chunks_exact(LANES) {
-            for &v in &row[..count] {
-                max = max.max(v);
+        if count == LANES {
+            // Eight running maxima (vectorised), then theirs.
+            let mut lanes = [f32::NEG_INFINITY; LANES];
+            for row in chunk.chunks_exact(LANES) {
+                for (m, &v) in lanes.iter_mut().zip(row) {
+                    *m = if v > *m { v } else { *m };
+                }
+            }
+            max = lanes.iter().fold(max, |m, &v| m.max(v));
+        } else {
+            for row in chunk.chunks_exact(LANES) {
+                for &v in &row[..count] {
+                    max = max.max(v);
+                }
             }
         }
     }
@@ -235,13 +246,15 @@ unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f3
         }
         for (k, row) in dct.matrix.chunks_exact(n_in).enumerate() {
             // crate::dot's order: partial sums i mod 16, their tree, then the tail.
-            let term = |i: usize| I::d_mul(I::d_splat(row[i] as f64), x[i]);
+            // f32 table times widened f32 dB values: exact products.
+            let mul_add =
+                |i: usize, acc: I::D| I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], acc);
             let mut sum = I::d_splat(0.0);
             if blocks16 > 0 {
                 let mut acc = [I::d_splat(0.0); 16];
                 for blk in 0..blocks16 {
                     for (j, a) in acc.iter_mut().enumerate() {
-                        *a = I::d_add(*a, term(blk * 16 + j));
+                        *a = mul_add(blk * 16 + j, *a);
                     }
                 }
                 let h: [I::D; 8] = std::array::from_fn(|j| I::d_add(acc[j], acc[j + 8]));
@@ -249,7 +262,7 @@ unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f3
                 sum = I::d_add(I::d_add(q[0], q[2]), I::d_add(q[1], q[3]));
             }
             for i in blocks16 * 16..n_in {
-                sum = I::d_add(sum, term(i));
+                sum = mul_add(i, sum);
             }
             I::d_store(sum, lanes.as_mut_ptr());
             for (l, v) in lanes.iter().enumerate().take(count) {

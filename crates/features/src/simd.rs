@@ -117,6 +117,9 @@ pub(crate) trait Lanes8: Copy {
     unsafe fn d_add(a: Self::D, b: Self::D) -> Self::D;
     unsafe fn d_sub(a: Self::D, b: Self::D) -> Self::D;
     unsafe fn d_mul(a: Self::D, b: Self::D) -> Self::D;
+    /// `a * b + c` where `a * b` is exact in f64 (as for two f32 values), so that a fused
+    /// multiply-add, where the instruction set has one, gives the same bits.
+    unsafe fn d_mul_add_exact(a: Self::D, b: Self::D, c: Self::D) -> Self::D;
     unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D;
     /// Each lane rounded to f32.
     unsafe fn d_to_f(a: Self::D) -> Self::F;
@@ -291,6 +294,10 @@ impl Lanes8 for Portable {
         lanes!(|l| a[l] * b[l])
     }
     #[inline(always)]
+    unsafe fn d_mul_add_exact(a: Self::D, b: Self::D, c: Self::D) -> Self::D {
+        lanes!(|l| a[l] * b[l] + c[l])
+    }
+    #[inline(always)]
     unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D {
         lanes!(|l| a[l] / b[l])
     }
@@ -446,6 +453,15 @@ mod x86_lanes {
             (_mm256_mul_pd(a.0, b.0), _mm256_mul_pd(a.1, b.1))
         }
         #[inline(always)]
+        unsafe fn d_mul_add_exact(a: Self::D, b: Self::D, c: Self::D) -> Self::D {
+            // AVX2 machines without FMA exist (and the wrappers enable only avx2): the
+            // plain sequence, which the exact product makes equal to a fused one.
+            (
+                _mm256_add_pd(_mm256_mul_pd(a.0, b.0), c.0),
+                _mm256_add_pd(_mm256_mul_pd(a.1, b.1), c.1),
+            )
+        }
+        #[inline(always)]
         unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D {
             (_mm256_div_pd(a.0, b.0), _mm256_div_pd(a.1, b.1))
         }
@@ -509,6 +525,10 @@ mod x86_lanes {
         #[inline(always)]
         unsafe fn d_mul(a: __m512d, b: __m512d) -> __m512d {
             _mm512_mul_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn d_mul_add_exact(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
+            _mm512_fmadd_pd(a, b, c)
         }
         #[inline(always)]
         unsafe fn d_div(a: __m512d, b: __m512d) -> __m512d {

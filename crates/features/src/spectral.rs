@@ -752,20 +752,9 @@ unsafe fn extremes_lanes<I: Lanes8>(values: &[f32], q: usize) -> (L64, L64) {
     let n = values.len() / LANES;
     match q.min(n) {
         0 => ([0.0; LANES], [0.0; LANES]),
-        1 => extremes_lanes_q::<I, 1>(values),
-        2 => extremes_lanes_q::<I, 2>(values),
-        3 => extremes_lanes_q::<I, 3>(values),
-        4 => extremes_lanes_q::<I, 4>(values),
-        5 => extremes_lanes_q::<I, 5>(values),
-        6 => extremes_lanes_q::<I, 6>(values),
-        7 => extremes_lanes_q::<I, 7>(values),
-        8 => extremes_lanes_q::<I, 8>(values),
-        9 => extremes_lanes_q::<I, 9>(values),
-        10 => extremes_lanes_q::<I, 10>(values),
-        11 => extremes_lanes_q::<I, 11>(values),
-        12 => extremes_lanes_q::<I, 12>(values),
+        q @ 1..=MAX_Q => extremes_lanes_bounded::<I>(values, q),
         q => {
-            // Long bands or other quantiles: each lane on its own.
+            // Other quantiles: each lane on its own.
             let (mut valley, mut peak) = ([0.0; LANES], [0.0; LANES]);
             let mut scratch = ExtremesScratch::default();
             let mut lane = vec![0.0f32; n];
@@ -780,10 +769,16 @@ unsafe fn extremes_lanes<I: Lanes8>(values: &[f32], q: usize) -> (L64, L64) {
     }
 }
 
+/// The largest `q` [`extremes_lanes_bounded`] takes: the 16 classes must hold `q` bounds.
+const MAX_Q: usize = 16;
+
 /// Batcher's odd-even merge sort network for 16 values: 63 compare-exchanges `(i, j)`,
-/// `i < j`, after which the values are in ascending order.
+/// `i < j`, after which the values are in ascending order. [`sort16`] writes it out; the
+/// tests check that against this table, and the table by the 0-1 principle.
+#[cfg(test)]
 const SORT16: [(u8, u8); 63] = sort16_network();
 
+#[cfg(test)]
 const fn sort16_network() -> [(u8, u8); 63] {
     let n = 16usize;
     let mut out = [(0u8, 0u8); 63];
@@ -812,15 +807,40 @@ const fn sort16_network() -> [(u8, u8); 63] {
     out
 }
 
-/// The `q` smallest (`ASC`) or largest values seen by one lane, sorted (ascending for
-/// the smallest, descending for the largest), padded with infinities.
+/// [`SORT16`] on 16 vectors, lane by lane, written out so that they stay in registers.
 #[inline(always)]
-fn keep<const Q: usize, const ASC: bool>(kept: &mut [f32; Q], v: f32) {
+unsafe fn sort16<I: Lanes8>(g: &mut [I::F; 16]) {
+    macro_rules! network {
+        ($(($i:literal, $j:literal))*) => {
+            $({
+                let (a, b) = (g[$i], g[$j]);
+                g[$i] = I::f_min(a, b);
+                g[$j] = I::f_max(a, b);
+            })*
+        };
+    }
+    network!(
+        (0, 1)(2, 3)(4, 5)(6, 7)(8, 9)(10, 11)(12, 13)(14, 15)(0, 2)(1, 3)(4, 6)(5, 7)(8, 10)(
+            9, 11
+        )(12, 14)(13, 15)(1, 2)(5, 6)(9, 10)(13, 14)(0, 4)(1, 5)(2, 6)(3, 7)(8, 12)(9, 13)(
+            10, 14
+        )(11, 15)(2, 4)(3, 5)(10, 12)(11, 13)(1, 2)(3, 4)(5, 6)(9, 10)(11, 12)(13, 14)(0, 8)(
+            1, 9
+        )(2, 10)(3, 11)(4, 12)(5, 13)(6, 14)(7, 15)(4, 8)(5, 9)(6, 10)(7, 11)(2, 4)(3, 5)(
+            6, 8
+        )(7, 9)(10, 12)(11, 13)(1, 2)(3, 4)(5, 6)(7, 8)(9, 10)(11, 12)(13, 14)
+    );
+}
+
+/// The `q` smallest (`ASC`) or largest values seen by one lane, sorted (ascending for
+/// the smallest, descending for the largest) in `kept[..q]`, padded with infinities.
+#[inline(always)]
+fn keep<const ASC: bool>(kept: &mut [f32; MAX_Q], q: usize, v: f32) {
     let better = |a: f32, b: f32| if ASC { a < b } else { a > b };
-    if !better(v, kept[Q - 1]) {
+    if !better(v, kept[q - 1]) {
         return;
     }
-    let mut j = Q - 1;
+    let mut j = q - 1;
     while j > 0 && better(v, kept[j - 1]) {
         kept[j] = kept[j - 1];
         j -= 1;
@@ -828,14 +848,14 @@ fn keep<const Q: usize, const ASC: bool>(kept: &mut [f32; Q], v: f32) {
     kept[j] = v;
 }
 
-/// [`extremes_lanes`] for `Q` values: each lane keeps its `Q` smallest and largest
+/// [`extremes_lanes`] for `1 <= q <= 16`: each lane keeps its `q` smallest and largest
 /// values in small sorted arrays; to spare those scalar insertions most values, a first
 /// vector pass bounds them. The minima of the 16 classes of bins `i mod 16` are values at
-/// distinct bins, so the `Q`-th smallest of them is at least the band's `Q`-th smallest
+/// distinct bins, so the `q`-th smallest of them is at least the band's `q`-th smallest
 /// value (likewise for the maxima); only values within the bounds are offered to the
-/// arrays.
+/// arrays (about `q` a lane, for values in random order).
 #[inline(always)]
-unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L64) {
+unsafe fn extremes_lanes_bounded<I: Lanes8>(values: &[f32], q: usize) -> (L64, L64) {
     let n = values.len() / LANES;
     let v = |i: usize| I::f_load(values.as_ptr().add(i * LANES));
     let mut gmin = [I::f_splat(f32::INFINITY); 16];
@@ -853,20 +873,25 @@ unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L
         gmin[i - full] = I::f_min(gmin[i - full], x);
         gmax[i - full] = I::f_max(gmax[i - full], x);
     }
-    // Classes without a bin (n < 16) keep an infinity and sort to the far end; at least
-    // Q classes have one (n >= Q).
-    for &(i, j) in SORT16.iter() {
-        let (i, j) = (i as usize, j as usize);
-        let (a, b) = (gmin[i], gmin[j]);
-        gmin[i] = I::f_min(a, b);
-        gmin[j] = I::f_max(a, b);
-        let (a, b) = (gmax[i], gmax[j]);
-        gmax[i] = I::f_min(a, b);
-        gmax[j] = I::f_max(a, b);
+    if q == 1 {
+        // The minimum and maximum themselves: the means of one value.
+        let (mut lo, mut hi) = (gmin[0], gmax[0]);
+        for g in 1..16 {
+            lo = I::f_min(lo, gmin[g]);
+            hi = I::f_max(hi, gmax[g]);
+        }
+        let (mut a, mut b) = ([0.0f32; LANES], [0.0f32; LANES]);
+        I::f_store(lo, a.as_mut_ptr());
+        I::f_store(hi, b.as_mut_ptr());
+        return (a.map(|v| v as f64), b.map(|v| v as f64));
     }
-    let (lo_bound, hi_bound) = (gmin[Q - 1], gmax[15 - (Q - 1)]);
-    let mut low = [[f32::INFINITY; Q]; LANES];
-    let mut high = [[f32::NEG_INFINITY; Q]; LANES];
+    // Classes without a bin (n < 16) keep an infinity and sort to the far end; at least
+    // q classes have one (n >= q).
+    sort16::<I>(&mut gmin);
+    sort16::<I>(&mut gmax);
+    let (lo_bound, hi_bound) = (gmin[q - 1], gmax[16 - q]);
+    let mut low = [[f32::INFINITY; MAX_Q]; LANES];
+    let mut high = [[f32::NEG_INFINITY; MAX_Q]; LANES];
     for i in 0..n {
         let x = v(i);
         let mut lo = I::f_ge(lo_bound, x);
@@ -874,12 +899,12 @@ unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L
         while lo != 0 {
             let l = lo.trailing_zeros() as usize;
             lo &= lo - 1;
-            keep::<Q, true>(&mut low[l], values[i * LANES + l]);
+            keep::<true>(&mut low[l], q, values[i * LANES + l]);
         }
         while hi != 0 {
             let l = hi.trailing_zeros() as usize;
             hi &= hi - 1;
-            keep::<Q, false>(&mut high[l], values[i * LANES + l]);
+            keep::<false>(&mut high[l], q, values[i * LANES + l]);
         }
     }
     // librosa sums the sorted values in ascending order: the q smallest from the
@@ -887,15 +912,15 @@ unsafe fn extremes_lanes_q<I: Lanes8, const Q: usize>(values: &[f32]) -> (L64, L
     let (mut valley, mut peak) = ([0.0f64; LANES], [0.0f64; LANES]);
     for l in 0..LANES {
         let mut lo = low[l][0];
-        for &x in &low[l][1..] {
+        for &x in &low[l][1..q] {
             lo += x;
         }
-        let mut hi = high[l][Q - 1];
-        for &x in high[l][..Q - 1].iter().rev() {
+        let mut hi = high[l][q - 1];
+        for &x in high[l][..q - 1].iter().rev() {
             hi += x;
         }
-        valley[l] = (lo / Q as f32) as f64;
-        peak[l] = (hi / Q as f32) as f64;
+        valley[l] = (lo / q as f32) as f64;
+        peak[l] = (hi / q as f32) as f64;
     }
     (valley, peak)
 }
@@ -1222,6 +1247,28 @@ mod tests {
                 }
             }
             assert!(v.windows(2).all(|w| w[0] <= w[1]), "{bits:016b}");
+        }
+    }
+
+    #[test]
+    fn the_written_out_network_is_sort16() {
+        let mut state = 3u64;
+        for _ in 0..200 {
+            let mut g = [[0.0f32; 8]; 16];
+            for v in g.iter_mut().flatten() {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                *v = (state >> 40) as f32;
+            }
+            let mut by_table = g;
+            for &(i, j) in SORT16.iter() {
+                let (i, j) = (i as usize, j as usize);
+                let (a, b) = (by_table[i], by_table[j]);
+                by_table[i] = std::array::from_fn(|l| a[l].min(b[l]));
+                by_table[j] = std::array::from_fn(|l| a[l].max(b[l]));
+            }
+            // SAFETY: portable code.
+            unsafe { sort16::<crate::simd::Portable>(&mut g) };
+            assert_eq!(g, by_table);
         }
     }
 

@@ -103,13 +103,21 @@ enum Emit<'a> {
 /// The two steps of a batch of STFT frames around the transform, for each width of
 /// [`F64s`]: windowing frames into lanes, and magnitudes out of lanes into frames.
 pub(crate) trait StftLanes: F64s {
-    /// `data[i * W + l] = window[i] * y[l * hop + i]` for every lane `l` and `i` in
-    /// `0..window.len()`.
+    /// `data[pos(i) * W + l] = window[i] * y[l * hop + i]` for every lane `l` and `i` in
+    /// `0..window.len()`, with `pos(i) = (i % groups) * points + i / groups`: the
+    /// decimated order of [`RealFft::forward_decimated`] (`groups = 1` is the natural
+    /// order). `groups` is a power of two.
     ///
     /// # Safety
     /// `y` is valid for reads up to `(W - 1) * hop + window.len()`, `data` for
     /// `window.len() * W` writes; the CPU has the instructions.
-    unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64);
+    unsafe fn fill_frames(
+        window: &[f64],
+        y: *const f32,
+        hop: usize,
+        data: *mut f64,
+        decimation: (usize, usize),
+    );
 
     /// For lanes `0..count`: the magnitudes of the halfcomplex transform of length `n`
     /// in lane `l` of `data`, rounded to complex64 first, into `out[l * (n/2 + 1)..]`.
@@ -161,9 +169,15 @@ unsafe fn magnitudes_scalar(
 
 impl StftLanes for f64 {
     #[inline(always)]
-    unsafe fn fill_frames(window: &[f64], y: *const f32, _hop: usize, data: *mut f64) {
+    unsafe fn fill_frames(
+        window: &[f64],
+        y: *const f32,
+        _hop: usize,
+        data: *mut f64,
+        (groups, points): (usize, usize),
+    ) {
         for (i, &wi) in window.iter().enumerate() {
-            *data.add(i) = wi * *y.add(i) as f64;
+            *data.add((i % groups) * points + i / groups) = wi * *y.add(i) as f64;
         }
     }
 
@@ -309,8 +323,15 @@ mod lanes_x86 {
         }
 
         #[inline(always)]
-        unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
+        unsafe fn fill_frames(
+            window: &[f64],
+            y: *const f32,
+            hop: usize,
+            data: *mut f64,
+            (groups, points): (usize, usize),
+        ) {
             let n = window.len();
+            let pos = |i: usize| (i % groups) * points + i / groups;
             let mut i = 0;
             while i + 8 <= n {
                 let mut r: [__m256; 8] =
@@ -318,13 +339,13 @@ mod lanes_x86 {
                 transpose8(&mut r);
                 for (j, row) in r.iter().enumerate() {
                     let v = _mm512_mul_pd(_mm512_set1_pd(window[i + j]), _mm512_cvtps_pd(*row));
-                    _mm512_storeu_pd(data.add((i + j) * 8), v);
+                    _mm512_storeu_pd(data.add(pos(i + j) * 8), v);
                 }
                 i += 8;
             }
             for (i, &wi) in window.iter().enumerate().skip(i) {
                 for l in 0..8 {
-                    *data.add(i * 8 + l) = wi * *y.add(l * hop + i) as f64;
+                    *data.add(pos(i) * 8 + l) = wi * *y.add(l * hop + i) as f64;
                 }
             }
         }
@@ -386,8 +407,15 @@ mod lanes_x86 {
         }
 
         #[inline(always)]
-        unsafe fn fill_frames(window: &[f64], y: *const f32, hop: usize, data: *mut f64) {
+        unsafe fn fill_frames(
+            window: &[f64],
+            y: *const f32,
+            hop: usize,
+            data: *mut f64,
+            (groups, points): (usize, usize),
+        ) {
             let n = window.len();
+            let pos = |i: usize| (i % groups) * points + i / groups;
             let mut i = 0;
             while i + 4 <= n {
                 let mut r0 = _mm_loadu_ps(y.add(i));
@@ -397,13 +425,13 @@ mod lanes_x86 {
                 _MM_TRANSPOSE4_PS(&mut r0, &mut r1, &mut r2, &mut r3);
                 for (j, row) in [r0, r1, r2, r3].iter().enumerate() {
                     let v = _mm256_mul_pd(_mm256_set1_pd(window[i + j]), _mm256_cvtps_pd(*row));
-                    _mm256_storeu_pd(data.add((i + j) * 4), v);
+                    _mm256_storeu_pd(data.add(pos(i + j) * 4), v);
                 }
                 i += 4;
             }
             for (i, &wi) in window.iter().enumerate().skip(i) {
                 for l in 0..4 {
-                    *data.add(i * 4 + l) = wi * *y.add(l * hop + i) as f64;
+                    *data.add(pos(i) * 4 + l) = wi * *y.add(l * hop + i) as f64;
                 }
             }
         }
@@ -852,6 +880,8 @@ impl Stft {
         // after; their results are not written).
         let start = |l: usize| ((first + l) * hop) as i64 - (n / 2) as i64;
         let inside = start(0) >= 0 && start(w - 1) + n as i64 <= y.len() as i64;
+        // The frames go in the transform's decimated order (see RealFft::decimation).
+        let (groups, points) = exact.decimation();
         if inside {
             // Every lane reads n samples of y, lanes `hop` apart.
             V::fill_frames(
@@ -859,6 +889,7 @@ impl Stft {
                 y.as_ptr().add(start(0) as usize),
                 hop,
                 data.as_mut_ptr(),
+                (groups, points),
             );
         } else {
             for l in 0..w {
@@ -870,11 +901,11 @@ impl Stft {
                     } else {
                         0.0
                     };
-                    data[i * w + l] = x;
+                    data[((i % groups) * points + i / groups) * w + l] = x;
                 }
             }
         }
-        exact.forward::<V>(data, tmp);
+        exact.forward_decimated::<V>(data, tmp);
         // Halfcomplex r0, r1, i1, ..., r(n/2): bin k is (r(2k-1), r(2k)), with zero
         // imaginary parts at 0 and n/2; librosa stores it as complex64, then takes abs.
         let bin = |k: usize, l: usize| -> (f32, f32) {
