@@ -121,12 +121,41 @@ pub(crate) trait Lanes8: Copy {
     /// multiply-add, where the instruction set has one, gives the same bits.
     unsafe fn d_mul_add_exact(a: Self::D, b: Self::D, c: Self::D) -> Self::D;
     unsafe fn d_div(a: Self::D, b: Self::D) -> Self::D;
+    /// `|a|` per lane.
+    unsafe fn d_abs(a: Self::D) -> Self::D;
+    /// `-a` per lane (the sign flipped).
+    unsafe fn d_neg(a: Self::D) -> Self::D;
+    /// Per lane `if x >= y { a } else { b }`.
+    unsafe fn d_select_ge(x: Self::D, y: Self::D, a: Self::D, b: Self::D) -> Self::D;
     /// Each lane rounded to f32.
     unsafe fn d_to_f(a: Self::D) -> Self::F;
     /// For positive normal `x`: `(m, e)` with `x = m * 2^e`, `m` in `[sqrt(1/2), sqrt(2))`
     /// and `e` an integer (as f64).
     unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D);
+
+    /// Inserts `v` into the `q` best values of `kept` (`kept[..q]`, sorted ascending when
+    /// `ASC`, else descending), dropping the worst: after the values equal to it, so the
+    /// multiset is that of sorting. Values from `q` on are scratch.
+    #[inline(always)]
+    unsafe fn keep_best<const ASC: bool>(kept: &mut Kept16, q: usize, v: f32) {
+        let kept = &mut kept.0;
+        let better = |a: f32, b: f32| if ASC { a < b } else { a > b };
+        if !better(v, kept[q - 1]) {
+            return;
+        }
+        let mut j = q - 1;
+        while j > 0 && better(v, kept[j - 1]) {
+            kept[j] = kept[j - 1];
+            j -= 1;
+        }
+        kept[j] = v;
+    }
 }
+
+/// Sixteen f32 values on a 64-byte boundary: [`Lanes8::keep_best`]'s sorted lists.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub(crate) struct Kept16(pub [f32; 16]);
 
 /// numpy 2's complex64 `absolute`, for finite parts: with `r = min / max` of `|re|, |im|`
 /// it returns `max * sqrt(fma(r, r, 1))` in f32 (numpy's Highway `OpCabs`). The fma is
@@ -302,6 +331,18 @@ impl Lanes8 for Portable {
         lanes!(|l| a[l] / b[l])
     }
     #[inline(always)]
+    unsafe fn d_abs(a: Self::D) -> Self::D {
+        lanes!(|l| f64::abs(a[l]))
+    }
+    #[inline(always)]
+    unsafe fn d_neg(a: Self::D) -> Self::D {
+        lanes!(|l: usize| -> f64 { -(a as [f64; 8])[l] })
+    }
+    #[inline(always)]
+    unsafe fn d_select_ge(x: Self::D, y: Self::D, a: Self::D, b: Self::D) -> Self::D {
+        lanes!(|l| if x[l] >= y[l] { a[l] } else { b[l] })
+    }
+    #[inline(always)]
     unsafe fn d_to_f(a: Self::D) -> Self::F {
         lanes!(|l| a[l] as f32)
     }
@@ -466,6 +507,25 @@ mod x86_lanes {
             (_mm256_div_pd(a.0, b.0), _mm256_div_pd(a.1, b.1))
         }
         #[inline(always)]
+        unsafe fn d_abs(a: Self::D) -> Self::D {
+            let sign = _mm256_set1_pd(-0.0);
+            (_mm256_andnot_pd(sign, a.0), _mm256_andnot_pd(sign, a.1))
+        }
+        #[inline(always)]
+        unsafe fn d_neg(a: Self::D) -> Self::D {
+            let sign = _mm256_set1_pd(-0.0);
+            (_mm256_xor_pd(sign, a.0), _mm256_xor_pd(sign, a.1))
+        }
+        #[inline(always)]
+        unsafe fn d_select_ge(x: Self::D, y: Self::D, a: Self::D, b: Self::D) -> Self::D {
+            let m0 = _mm256_cmp_pd::<_CMP_GE_OQ>(x.0, y.0);
+            let m1 = _mm256_cmp_pd::<_CMP_GE_OQ>(x.1, y.1);
+            (
+                _mm256_blendv_pd(b.0, a.0, m0),
+                _mm256_blendv_pd(b.1, a.1, m1),
+            )
+        }
+        #[inline(always)]
         unsafe fn d_to_f(a: Self::D) -> __m256 {
             _mm256_set_m128(_mm256_cvtpd_ps(a.1), _mm256_cvtpd_ps(a.0))
         }
@@ -535,8 +595,41 @@ mod x86_lanes {
             _mm512_div_pd(a, b)
         }
         #[inline(always)]
+        unsafe fn d_abs(a: __m512d) -> __m512d {
+            _mm512_abs_pd(a)
+        }
+        #[inline(always)]
+        unsafe fn d_neg(a: __m512d) -> __m512d {
+            _mm512_castsi512_pd(_mm512_xor_si512(
+                _mm512_castpd_si512(a),
+                _mm512_set1_epi64(i64::MIN),
+            ))
+        }
+        #[inline(always)]
+        unsafe fn d_select_ge(x: __m512d, y: __m512d, a: __m512d, b: __m512d) -> __m512d {
+            _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, y), b, a)
+        }
+        #[inline(always)]
         unsafe fn d_to_f(a: __m512d) -> __m256 {
             _mm512_cvtpd_ps(a)
+        }
+        #[inline(always)]
+        unsafe fn keep_best<const ASC: bool>(kept: &mut super::Kept16, _q: usize, v: f32) {
+            // Branch-free: slot j takes kept[j - 1] where v beats it, else v where v
+            // beats kept[j], else keeps its value (kept is sorted, so this is the
+            // insertion).
+            let k = _mm512_load_ps(kept.0.as_ptr());
+            let vb = _mm512_set1_ps(v);
+            let m = if ASC {
+                _mm512_cmp_ps_mask::<_CMP_LT_OQ>(vb, k)
+            } else {
+                _mm512_cmp_ps_mask::<_CMP_GT_OQ>(vb, k)
+            };
+            let up = _mm512_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+            let shifted = _mm512_permutexvar_ps(up, k);
+            let new = _mm512_mask_blend_ps(m, k, vb);
+            let new = _mm512_mask_blend_ps(m << 1, new, shifted);
+            _mm512_store_ps(kept.0.as_mut_ptr(), new);
         }
         #[inline(always)]
         unsafe fn d_frexp_sqrt2(x: __m512d) -> (__m512d, __m512d) {
@@ -557,6 +650,60 @@ pub(crate) use x86_lanes::{Avx2, Avx512};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keep_best_keeps_the_sorted_extremes_everywhere() {
+        let mut state = 5u64;
+        for round in 0..300 {
+            let q = 1 + round % 16;
+            let n = 1 + (round * 7) % 60;
+            let values: Vec<f32> = (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    // Coarse values: many ties.
+                    ((state >> 40) % 13) as f32
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f32::total_cmp);
+            let check = |asc: bool, keep: &dyn Fn(&mut Kept16, f32)| {
+                let mut kept = Kept16(
+                    [if asc {
+                        f32::INFINITY
+                    } else {
+                        f32::NEG_INFINITY
+                    }; 16],
+                );
+                for &v in &values {
+                    keep(&mut kept, v);
+                }
+                let mut want: Vec<f32> = if asc {
+                    sorted.iter().take(q).copied().collect()
+                } else {
+                    sorted.iter().rev().take(q).copied().collect()
+                };
+                want.resize(
+                    q,
+                    if asc {
+                        f32::INFINITY
+                    } else {
+                        f32::NEG_INFINITY
+                    },
+                );
+                assert_eq!(&kept.0[..q], &want[..], "q {q} asc {asc} {values:?}");
+            };
+            // SAFETY: portable code, or the CPU has the instructions (all_available).
+            unsafe {
+                check(true, &|k, v| Portable::keep_best::<true>(k, q, v));
+                check(false, &|k, v| Portable::keep_best::<false>(k, q, v));
+                #[cfg(target_arch = "x86_64")]
+                if Isa::Avx512.available() {
+                    check(true, &|k, v| Avx512::keep_best::<true>(k, q, v));
+                    check(false, &|k, v| Avx512::keep_best::<false>(k, q, v));
+                }
+            }
+        }
+    }
 
     #[test]
     fn log10_is_correctly_rounded_nearly_always_and_alike_everywhere() {

@@ -32,7 +32,7 @@
 
 use crate::error::{Error, Result};
 use crate::frames::Frames;
-use crate::simd::Lanes8;
+use crate::simd::{Kept16, Lanes8};
 use crate::stft::fft_frequencies;
 
 /// Number of rows of `spectral_contrast` with `n_bands=6`.
@@ -832,22 +832,6 @@ unsafe fn sort16<I: Lanes8>(g: &mut [I::F; 16]) {
     );
 }
 
-/// The `q` smallest (`ASC`) or largest values seen by one lane, sorted (ascending for
-/// the smallest, descending for the largest) in `kept[..q]`, padded with infinities.
-#[inline(always)]
-fn keep<const ASC: bool>(kept: &mut [f32; MAX_Q], q: usize, v: f32) {
-    let better = |a: f32, b: f32| if ASC { a < b } else { a > b };
-    if !better(v, kept[q - 1]) {
-        return;
-    }
-    let mut j = q - 1;
-    while j > 0 && better(v, kept[j - 1]) {
-        kept[j] = kept[j - 1];
-        j -= 1;
-    }
-    kept[j] = v;
-}
-
 /// [`extremes_lanes`] for `1 <= q <= 16`: each lane keeps its `q` smallest and largest
 /// values in small sorted arrays; to spare those scalar insertions most values, a first
 /// vector pass bounds them. The minima of the 16 classes of bins `i mod 16` are values at
@@ -890,8 +874,8 @@ unsafe fn extremes_lanes_bounded<I: Lanes8>(values: &[f32], q: usize) -> (L64, L
     sort16::<I>(&mut gmin);
     sort16::<I>(&mut gmax);
     let (lo_bound, hi_bound) = (gmin[q - 1], gmax[16 - q]);
-    let mut low = [[f32::INFINITY; MAX_Q]; LANES];
-    let mut high = [[f32::NEG_INFINITY; MAX_Q]; LANES];
+    let mut low = [Kept16([f32::INFINITY; MAX_Q]); LANES];
+    let mut high = [Kept16([f32::NEG_INFINITY; MAX_Q]); LANES];
     for i in 0..n {
         let x = v(i);
         let mut lo = I::f_ge(lo_bound, x);
@@ -899,24 +883,25 @@ unsafe fn extremes_lanes_bounded<I: Lanes8>(values: &[f32], q: usize) -> (L64, L
         while lo != 0 {
             let l = lo.trailing_zeros() as usize;
             lo &= lo - 1;
-            keep::<true>(&mut low[l], q, values[i * LANES + l]);
+            I::keep_best::<true>(&mut low[l], q, values[i * LANES + l]);
         }
         while hi != 0 {
             let l = hi.trailing_zeros() as usize;
             hi &= hi - 1;
-            keep::<false>(&mut high[l], q, values[i * LANES + l]);
+            I::keep_best::<false>(&mut high[l], q, values[i * LANES + l]);
         }
     }
     // librosa sums the sorted values in ascending order: the q smallest from the
     // smallest up, the q largest from the q-th largest up; then divides in f32.
     let (mut valley, mut peak) = ([0.0f64; LANES], [0.0f64; LANES]);
     for l in 0..LANES {
-        let mut lo = low[l][0];
-        for &x in &low[l][1..q] {
+        let (low, high) = (&low[l].0, &high[l].0);
+        let mut lo = low[0];
+        for &x in &low[1..q] {
             lo += x;
         }
-        let mut hi = high[l][q - 1];
-        for &x in high[l][..q - 1].iter().rev() {
+        let mut hi = high[q - 1];
+        for &x in high[..q - 1].iter().rev() {
             hi += x;
         }
         valley[l] = (lo / q as f32) as f64;

@@ -186,17 +186,60 @@ impl PitchTracker {
         for k in self.k_lo..self.k_hi {
             let next = masked(k + 1);
             let mut bits = I::f_gt(cur, prev) & I::f_ge(cur, next) & live;
-            while bits != 0 {
-                let l = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let (xm, x0, xp) = (s[(k - 1) * L + l], s[k * L + l], s[(k + 1) * L + l]);
-                let (pitch, mag) = self.candidate(k, xm, x0, xp);
-                if pitch > 0.0 {
-                    acc.candidates.push(Candidate { mag, pitch });
+            if bits != 0 {
+                // The candidates of all lanes at once (the arithmetic of `candidate`),
+                // kept where a lane has one.
+                let (pitches, mags) = self.candidate_lanes::<I>(k, row(k - 1), row(k), row(k + 1));
+                while bits != 0 {
+                    let l = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if pitches[l] > 0.0 {
+                        acc.candidates.push(Candidate {
+                            mag: mags[l],
+                            pitch: pitches[l],
+                        });
+                    }
                 }
             }
             (prev, cur) = (cur, next);
         }
+    }
+
+    /// [`candidate`](Self::candidate) on 8 lanes: `(pitches, magnitudes)`.
+    ///
+    /// # Safety
+    /// The CPU has `I`'s instructions.
+    #[inline(always)]
+    unsafe fn candidate_lanes<I: Lanes8>(
+        &self,
+        k: usize,
+        xm: I::F,
+        x0: I::F,
+        xp: I::F,
+    ) -> ([f32; MAX_LANES], [f32; MAX_LANES]) {
+        let a = I::d_sub(
+            I::d_from_f(I::f_add(xp, xm)),
+            I::d_mul(I::d_splat(2.0), I::d_from_f(x0)),
+        );
+        let diff = I::f_sub(xp, xm);
+        // (xp - xm) as f64 / 2.0: a division by 2 is exact, as the product with 0.5.
+        let b = I::d_mul(I::d_from_f(diff), I::d_splat(0.5));
+        let zero = I::d_splat(0.0);
+        let shift64 = I::d_select_ge(I::d_abs(b), I::d_abs(a), zero, I::d_div(I::d_neg(b), a));
+        let shift = I::d_to_f(shift64);
+        let avg = I::f_mul(diff, I::f_splat(0.5));
+        let mag = I::f_add(x0, I::f_mul(I::f_mul(I::f_splat(0.5), avg), shift));
+        let pitch = I::d_to_f(I::d_div(
+            I::d_mul(
+                I::d_add(I::d_splat(k as f64), I::d_from_f(shift)),
+                I::d_splat(self.sr),
+            ),
+            I::d_splat(self.n_fft as f64),
+        ));
+        let (mut pitches, mut mags) = ([0.0f32; MAX_LANES], [0.0f32; MAX_LANES]);
+        I::f_store(pitch, pitches.as_mut_ptr());
+        I::f_store(mag, mags.as_mut_ptr());
+        (pitches, mags)
     }
 
     /// Pitch and magnitude of the candidate at bin `k` with neighbours `xm`, `x0`, `xp`.
