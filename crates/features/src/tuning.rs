@@ -98,6 +98,28 @@ pub struct TuningAccumulator {
     candidates: Vec<Candidate>,
     /// Scratch: the candidate bins of the current frame.
     found: Vec<u32>,
+    /// Scratch of the estimate: the magnitudes as ordered integers.
+    keys: Vec<u32>,
+}
+
+/// An integer whose order is `x`'s in `f32::total_cmp` (sign-magnitude to two's
+/// complement order).
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+/// The value of an [`order_key`].
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 {
+        k & 0x7fff_ffff
+    } else {
+        !k
+    })
 }
 
 impl PitchTracker {
@@ -405,17 +427,18 @@ impl TuningAccumulator {
             return 0.0;
         }
         // np.median of the f32 magnitudes: the middle one, or the f32 mean of the two.
-        let by_mag = |a: &Candidate, b: &Candidate| a.mag.total_cmp(&b.mag);
+        // The selection runs on integers that order as the values do.
+        let keys = &mut self.keys;
+        keys.clear();
+        keys.extend(self.candidates.iter().map(|c| order_key(c.mag)));
         let mid = n / 2;
-        let (lower, upper, _) = self.candidates.select_nth_unstable_by(mid, by_mag);
+        let (lower, upper, _) = keys.select_nth_unstable(mid);
+        let upper = from_order_key(*upper);
         let threshold = if n % 2 == 1 {
-            upper.mag
+            upper
         } else {
-            let below = lower
-                .iter()
-                .map(|c| c.mag)
-                .fold(f32::NEG_INFINITY, f32::max);
-            (below + upper.mag) / 2.0f32
+            let below = from_order_key(lower.iter().copied().max().unwrap_or(0));
+            (below + upper) / 2.0f32
         };
         tuning_of_pitches(
             self.candidates
@@ -499,6 +522,29 @@ fn tuning_of_pitches(pitches: impl Iterator<Item = f32>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_keys_order_as_the_values_and_come_back() {
+        let values = [
+            f32::NEG_INFINITY,
+            -3.5,
+            -1e-30,
+            -0.0,
+            0.0,
+            1e-40,
+            1e-30,
+            2.0,
+            3.5,
+            f32::MAX,
+            f32::INFINITY,
+        ];
+        for w in values.windows(2) {
+            assert!(order_key(w[0]) < order_key(w[1]), "{} {}", w[0], w[1]);
+        }
+        for &v in &values {
+            assert_eq!(from_order_key(order_key(v)).to_bits(), v.to_bits());
+        }
+    }
 
     #[test]
     fn bin_edges_are_numpy_linspace() {
