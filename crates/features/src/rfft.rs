@@ -575,31 +575,42 @@ unsafe fn radf4<V: F64s>(ido: usize, l1: usize, cc: *const f64, ch: *mut f64, wa
     const HSQT2: f64 = std::f64::consts::FRAC_1_SQRT_2;
     let w = V::W;
     let (cc_ptr, ch_ptr, wa_ptr) = (cc, ch, wa);
-    let cc = |a: usize, b: usize, c: usize| V::load(cc.add((a + ido * (b + l1 * c)) * w));
-    let ch = |a: usize, b: usize, c: usize| ch.add((a + ido * (b + 4 * c)) * w);
-    for k in 0..l1 {
-        let (c3, c1) = (cc(0, k, 3), cc(0, k, 1));
-        let tr1 = c3.add(c1);
-        c3.sub(c1).store(ch(0, 2, k));
-        let (c0, c2) = (cc(0, k, 0), cc(0, k, 2));
-        let tr2 = c0.add(c2);
-        c0.sub(c2).store(ch(ido - 1, 1, k));
-        tr2.add(tr1).store(ch(0, 0, k));
-        tr2.sub(tr1).store(ch(ido - 1, 3, k));
+    // cc(a, k, c) = cc[a + ido (k + l1 c)] and ch(a, b, k) = ch[a + ido (b + 4 k)], as
+    // pointers stepped once per k (vectors of w values).
+    let (kc, c_step, kh) = (ido * w, ido * l1 * w, 4 * ido * w);
+    {
+        let (mut c, mut h) = (cc_ptr, ch_ptr);
+        let hi = (ido - 1) * w;
+        for _ in 0..l1 {
+            let (c3, c1) = (V::load(c.add(3 * c_step)), V::load(c.add(c_step)));
+            let tr1 = c3.add(c1);
+            c3.sub(c1).store(h.add(2 * kc));
+            let (c0, c2) = (V::load(c), V::load(c.add(2 * c_step)));
+            let tr2 = c0.add(c2);
+            c0.sub(c2).store(h.add(hi + kc));
+            tr2.add(tr1).store(h);
+            tr2.sub(tr1).store(h.add(hi + 3 * kc));
+            c = c.add(kc);
+            h = h.add(kh);
+        }
     }
     if ido.is_multiple_of(2) {
-        let (minus_h, h) = (V::splat(-HSQT2), V::splat(HSQT2));
-        for k in 0..l1 {
-            let (a1, a3) = (cc(ido - 1, k, 1), cc(ido - 1, k, 3));
+        let (minus_h, h_const) = (V::splat(-HSQT2), V::splat(HSQT2));
+        let hi = (ido - 1) * w;
+        let (mut c, mut h) = (cc_ptr.add(hi), ch_ptr);
+        for _ in 0..l1 {
+            let (a1, a3) = (V::load(c.add(c_step)), V::load(c.add(3 * c_step)));
             // -hsqt2 * (a1 + a3): the negated constant times the sum.
             let ti1 = minus_h.mul(a1.add(a3));
-            let tr1 = h.mul(a1.sub(a3));
-            let a0 = cc(ido - 1, k, 0);
-            a0.add(tr1).store(ch(ido - 1, 0, k));
-            a0.sub(tr1).store(ch(ido - 1, 2, k));
-            let a2 = cc(ido - 1, k, 2);
-            ti1.add(a2).store(ch(0, 3, k));
-            ti1.sub(a2).store(ch(0, 1, k));
+            let tr1 = h_const.mul(a1.sub(a3));
+            let a0 = V::load(c);
+            a0.add(tr1).store(h.add(hi));
+            a0.sub(tr1).store(h.add(hi + 2 * kc));
+            let a2 = V::load(c.add(2 * c_step));
+            ti1.add(a2).store(h.add(3 * kc));
+            ti1.sub(a2).store(h.add(kc));
+            c = c.add(kc);
+            h = h.add(kh);
         }
     }
     if ido <= 2 {
