@@ -231,6 +231,19 @@ mod lanes_x86 {
     use crate::rfft::{F64x4, F64x8};
     use std::arch::x86_64::*;
 
+    /// How far apart the decimated positions of `block` consecutive samples starting at a
+    /// multiple of `block` lie, when they are evenly spaced: 1 in natural order, `points`
+    /// when `groups` is a multiple of `block`; `None` otherwise.
+    fn block_step(groups: usize, points: usize, block: usize) -> Option<usize> {
+        if groups == 1 {
+            Some(1)
+        } else if groups.is_multiple_of(block) {
+            Some(points)
+        } else {
+            None
+        }
+    }
+
     /// `cabs_f32_finite` on 8 lanes of f32 (AVX-512F for the f64 step).
     #[inline(always)]
     unsafe fn cabs8(re: __m256, im: __m256) -> __m256 {
@@ -245,6 +258,33 @@ mod lanes_x86 {
         let r = _mm512_cvtps_pd(ratio);
         let h = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)));
         _mm256_mul_ps(_mm256_sqrt_ps(h), larger)
+    }
+
+    /// `lo` in lanes 0..8, `hi` in lanes 8..16 (AVX-512F).
+    #[inline(always)]
+    unsafe fn join8(lo: __m256, hi: __m256) -> __m512 {
+        let lo = _mm512_castpd256_pd512(_mm256_castps_pd(lo));
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(lo, _mm256_castps_pd(hi)))
+    }
+
+    /// `cabs_f32_finite` on 16 lanes of f32 (AVX-512F).
+    #[inline(always)]
+    unsafe fn cabs16(re: __m512, im: __m512) -> __m512 {
+        let (a, b) = (_mm512_abs_ps(re), _mm512_abs_ps(im));
+        let ge = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(a, b);
+        let larger = _mm512_mask_blend_ps(ge, b, a);
+        let smaller = _mm512_mask_blend_ps(ge, a, b);
+        let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(larger, _mm512_setzero_ps());
+        let ratio = _mm512_maskz_div_ps(nonzero, smaller, larger);
+        let square = |r: __m256| {
+            let r = _mm512_cvtps_pd(r);
+            _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)))
+        };
+        let lo = square(_mm512_castps512_ps256(ratio));
+        let upper = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(ratio));
+        let hi = square(_mm256_castpd_ps(upper));
+        let h = join8(lo, hi);
+        _mm512_mul_ps(_mm512_sqrt_ps(h), larger)
     }
 
     /// `cabs_f32_finite` on 4 lanes of f32 (AVX for the f64 step).
@@ -312,7 +352,24 @@ mod lanes_x86 {
                 finite &= finite8(m);
                 _mm256_storeu_ps(out.add(k * MAX_LANES), m);
             }
-            for k in 1..n / 2 {
+            // Two bins at a time in 16 lanes; the largest magnitude bits (as integers,
+            // sign cleared) say at the end whether all were finite.
+            let mut largest = _mm512_setzero_si512();
+            let mut k = 1;
+            while k + 2 <= n / 2 {
+                let pair = |a: usize| {
+                    let lo = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(a * 8)));
+                    let hi = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((a + 2) * 8)));
+                    join8(lo, hi)
+                };
+                let m = cabs16(pair(2 * k - 1), pair(2 * k));
+                let bits = _mm512_and_si512(_mm512_castps_si512(m), _mm512_set1_epi32(i32::MAX));
+                largest = _mm512_max_epu32(largest, bits);
+                _mm512_storeu_ps(out.add(k * MAX_LANES), m);
+                k += 2;
+            }
+            finite &= _mm512_reduce_max_epu32(largest) < f32::INFINITY.to_bits();
+            for k in k..n / 2 {
                 let re = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((2 * k - 1) * 8)));
                 let im = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(2 * k * 8)));
                 let m = cabs8(re, im);
@@ -332,14 +389,20 @@ mod lanes_x86 {
         ) {
             let n = window.len();
             let pos = |i: usize| (i % groups) * points + i / groups;
+            let step = block_step(groups, points, 8);
             let mut i = 0;
             while i + 8 <= n {
                 let mut r: [__m256; 8] =
                     std::array::from_fn(|l| _mm256_loadu_ps(y.add(l * hop + i)));
                 transpose8(&mut r);
+                let first = pos(i);
                 for (j, row) in r.iter().enumerate() {
                     let v = _mm512_mul_pd(_mm512_set1_pd(window[i + j]), _mm512_cvtps_pd(*row));
-                    _mm512_storeu_pd(data.add(pos(i + j) * 8), v);
+                    let at = match step {
+                        Some(step) => first + j * step,
+                        None => pos(i + j),
+                    };
+                    _mm512_storeu_pd(data.add(at * 8), v);
                 }
                 i += 8;
             }
@@ -416,6 +479,7 @@ mod lanes_x86 {
         ) {
             let n = window.len();
             let pos = |i: usize| (i % groups) * points + i / groups;
+            let step = block_step(groups, points, 4);
             let mut i = 0;
             while i + 4 <= n {
                 let mut r0 = _mm_loadu_ps(y.add(i));
@@ -423,9 +487,14 @@ mod lanes_x86 {
                 let mut r2 = _mm_loadu_ps(y.add(2 * hop + i));
                 let mut r3 = _mm_loadu_ps(y.add(3 * hop + i));
                 _MM_TRANSPOSE4_PS(&mut r0, &mut r1, &mut r2, &mut r3);
+                let first = pos(i);
                 for (j, row) in [r0, r1, r2, r3].iter().enumerate() {
                     let v = _mm256_mul_pd(_mm256_set1_pd(window[i + j]), _mm256_cvtps_pd(*row));
-                    _mm256_storeu_pd(data.add(pos(i + j) * 4), v);
+                    let at = match step {
+                        Some(step) => first + j * step,
+                        None => pos(i + j),
+                    };
+                    _mm256_storeu_pd(data.add(at * 4), v);
                 }
                 i += 4;
             }
