@@ -984,15 +984,22 @@ fn zcr_by_blocks(y: &[f32], n_frames: usize, frame_length: usize, hop: usize) ->
             0
         }
     };
+    // The same test in f32, which vectorises: below -1e-10 is below the least f32 at
+    // or above it.
+    let mut below = -1e-10f64 as f32;
+    if (below as f64) < -1e-10 {
+        below = below.next_up();
+    }
     // Block b holds the pairs j in b * hop + 1 ..= (b + 1) * hop.
     let n_blocks = (y.len() - 1).div_ceil(hop);
     let blocks: Vec<u32> = (0..n_blocks)
         .map(|b| {
             let first = b * hop + 1;
             let last = ((b + 1) * hop).min(y.len() - 1);
-            y[first - 1..=last]
-                .windows(2)
-                .map(|w| (negative(w[0]) != negative(w[1])) as u32)
+            let (a, c) = (&y[first - 1..last], &y[first..=last]);
+            a.iter()
+                .zip(c)
+                .map(|(&p, &q)| ((p < below) != (q < below)) as u32)
                 .sum()
         })
         .collect();
@@ -1330,13 +1337,16 @@ mod tests {
         for len in [
             0usize, 1, 2, 3, 511, 512, 513, 1025, 2047, 2048, 2049, 5000, 10_000,
         ] {
-            // Runs of random signs, with zeros and values inside the 1e-10 dead zone.
+            // Runs of random signs, with zeros, values inside the 1e-10 dead zone and
+            // the f32 values around its edge.
+            let edge = -1e-10f32;
             let y: Vec<f32> = (0..len)
                 .map(|_| {
                     state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    match (state >> 60) % 4 {
+                    match (state >> 60) % 6 {
                         0 => 0.0,
                         1 => -1e-11,
+                        2 => [edge.next_down(), edge, edge.next_up()][(state >> 20) as usize % 3],
                         _ => ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5,
                     }
                 })
