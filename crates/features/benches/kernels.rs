@@ -5,7 +5,10 @@
 //! input; `resample` gets a generated 44.1-kHz signal of the same length and `decode` the
 //! committed 3-s 44.1-kHz stereo MP3 clip from memory. Every plan (FFT, banks, CQT bases
 //! of the tuning) is built and warmed before timing, as in a library scan. Each bench
-//! times one kernel over the whole 30 s (1292 frames), so the figures add up to a file.
+//! times one kernel over the whole 30 s (1292 frames). The mel, MFCC, contrast, chroma
+//! and tuning benches time the public frame-by-frame entry points; the STFT branch runs
+//! the same arithmetic on 8 frames at a time in SIMD lanes, fused in one pass over the
+//! frames, which `file_30s/stft_branch` times as a whole.
 //!
 //! Run one group with e.g. `cargo bench -p musicgenre-features -- cqt`.
 
@@ -129,9 +132,21 @@ fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("kernel");
     g.throughput(Throughput::Elements(n_frames as u64));
 
-    // |STFT| in batches of frames, as the branch computes it (scipy's f64 real FFT, one
-    // frame per SIMD lane, librosa's complex64 rounding).
+    // |STFT| of 8 frames at a time in lanes, as the branch computes it (scipy's f64 real
+    // FFT, one frame per SIMD lane, librosa's complex64 rounding), and frame by frame in
+    // rows (`magnitude_frames`, what the other callers use).
     g.bench_function("stft_magnitudes", |b| {
+        let mut scratch = stft.make_scratch();
+        let mut out = vec![0.0f32; MAX_LANES * stft.n_bins()];
+        b.iter(|| {
+            for first in (0..n_frames).step_by(MAX_LANES) {
+                stft.magnitude_lanes(&y, first, &mut scratch, &mut out)
+                    .expect("lanes");
+                black_box(&out);
+            }
+        })
+    });
+    g.bench_function("stft_magnitudes_rows", |b| {
         let mut scratch = stft.make_scratch();
         let nb = stft.n_bins();
         let mut out = vec![0.0f32; MAX_LANES * nb];
