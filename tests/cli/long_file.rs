@@ -4,8 +4,8 @@
 //!
 //! Measured on the 2-core development machine (debug-profile binaries, which optimise
 //! the feature crate as release does; `cargo test --test cli long_file -- --nocapture`):
-//! 10 minutes of 44.1-kHz stereo, 143 MB in 1.1 s; 1 hour, 817 MB in 4.5 s, the one
-//! file on both workers. `features` does not link libtorch, so nearly all of it is
+//! 10 minutes of 44.1-kHz stereo, 146 MB in 0.9 s; 1 hour, 821 MB in 3.2 s, the one
+//! file on both workers (2026-12-07). `features` does not link libtorch, so nearly all of it is
 //! audio: for the hour, the signal (318 MB), the CQT's downsampled octave signals (made
 //! all at once, while the tuning is estimated: nearly 318 MB more) and the frame-level
 //! matrices.
@@ -106,7 +106,7 @@ fn one_hour_file_works_within_a_bounded_memory() {
         run.max_rss as f64 / MB,
         run.wall.as_secs_f64()
     );
-    // Measured 817 MB (see the module doc): the signal (318 MB at 22050 Hz), the CQT's
+    // Measured 821 MB (see the module doc): the signal (318 MB at 22050 Hz), the CQT's
     // octave signals and the frame-level matrices must stay under 1 GB.
     assert!(
         (run.max_rss as f64) < 1000.0 * MB,
