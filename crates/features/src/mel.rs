@@ -268,37 +268,16 @@ mod tests {
                     .collect()
             })
             .collect();
-        let mut power = vec![0.0f32; 1025 * L];
-        for (l, f) in frames.iter().enumerate() {
-            for (k, &v) in f.iter().enumerate() {
-                power[k * L + l] = v;
-            }
+        let power = crate::simd::interleave(&frames);
+        unsafe fn run<I: crate::simd::Lanes8>(bank: &MelBank, power: &[f32]) -> Vec<f32> {
+            let mut out = vec![0.0f32; 128 * crate::simd::MAX_LANES];
+            bank.apply_lanes::<I>(power, &mut out);
+            out
         }
-        let mut lanes = vec![0.0f32; 128 * L];
-        // SAFETY: portable code.
-        unsafe { bank.apply_lanes::<crate::simd::Portable>(&power, &mut lanes) };
-        #[cfg(target_arch = "x86_64")]
-        for isa in crate::simd::Isa::all_available() {
-            let mut other = vec![0.0f32; 128 * L];
-            // SAFETY: the CPU has the instructions (all_available).
-            unsafe {
-                match isa {
-                    crate::simd::Isa::Avx2 => {
-                        bank.apply_lanes::<crate::simd::Avx2>(&power, &mut other)
-                    }
-                    crate::simd::Isa::Avx512 => {
-                        bank.apply_lanes::<crate::simd::Avx512>(&power, &mut other)
-                    }
-                    crate::simd::Isa::Scalar => continue,
-                }
-            }
-            assert!(
-                other
-                    .iter()
-                    .zip(&lanes)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{isa:?}"
-            );
+        let results = crate::simd::on_every_isa!(run(&bank, &power));
+        let lanes = &results[0].1;
+        for (isa, other) in &results {
+            assert!(crate::simd::same_bits(other, lanes), "{isa:?}");
         }
         for (l, f) in frames.iter().enumerate() {
             let mut one = vec![0.0f32; 128];

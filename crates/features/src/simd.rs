@@ -647,6 +647,54 @@ mod x86_lanes {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86_lanes::{Avx2, Avx512};
 
+/// Test helper: `kernel::<I>(args)` for the portable [`Lanes8`] and then for every
+/// instruction set this CPU has, as `(Isa, result)` pairs, the portable one first (as
+/// `Isa::Scalar`). `kernel` is an `unsafe fn` generic over `I: Lanes8`.
+#[cfg(test)]
+macro_rules! on_every_isa {
+    ($kernel:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: portable code.
+        let first = unsafe { $kernel::<crate::simd::Portable>($($arg),*) };
+        #[allow(unused_mut)]
+        let mut results = vec![(crate::simd::Isa::Scalar, first)];
+        #[cfg(target_arch = "x86_64")]
+        for isa in crate::simd::Isa::all_available() {
+            // SAFETY: the CPU has the instructions (all_available).
+            let result = unsafe {
+                match isa {
+                    crate::simd::Isa::Avx2 => $kernel::<crate::simd::Avx2>($($arg),*),
+                    crate::simd::Isa::Avx512 => $kernel::<crate::simd::Avx512>($($arg),*),
+                    crate::simd::Isa::Scalar => continue,
+                }
+            };
+            results.push((isa, result));
+        }
+        results
+    }};
+}
+#[cfg(test)]
+pub(crate) use on_every_isa;
+
+/// Test helper: up to [`MAX_LANES`] frames of equal length in lanes, value `k` of frame
+/// `l` at `k * MAX_LANES + l` (lanes past the last frame hold 0).
+#[cfg(test)]
+pub(crate) fn interleave(frames: &[Vec<f32>]) -> Vec<f32> {
+    let n = frames.first().map_or(0, Vec::len);
+    let mut lanes = vec![0.0f32; n * MAX_LANES];
+    for (l, frame) in frames.iter().enumerate() {
+        for (k, &v) in frame.iter().enumerate() {
+            lanes[k * MAX_LANES + l] = v;
+        }
+    }
+    lanes
+}
+
+/// Test helper: whether two slices of f32 hold the same bits.
+#[cfg(test)]
+pub(crate) fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -718,16 +766,15 @@ mod tests {
                 }
             })
             .collect();
-        let mut ours = vec![0.0f32; xs.len()];
-        for (o, x) in ours.chunks_exact_mut(8).zip(xs.chunks_exact(8)) {
-            // SAFETY: portable code.
-            unsafe {
-                Portable::f_store(
-                    log10_f32::<Portable>(Portable::f_load(x.as_ptr())),
-                    o.as_mut_ptr(),
-                )
-            };
+        unsafe fn run<I: Lanes8>(xs: &[f32]) -> Vec<f32> {
+            let mut out = vec![0.0f32; xs.len()];
+            for (o, x) in out.chunks_exact_mut(8).zip(xs.chunks_exact(8)) {
+                I::f_store(log10_f32::<I>(I::f_load(x.as_ptr())), o.as_mut_ptr());
+            }
+            out
         }
+        let results = on_every_isa!(run(&xs));
+        let ours = &results[0].1;
         let wrong = ours
             .iter()
             .zip(&xs)
@@ -737,30 +784,8 @@ mod tests {
             wrong <= 2,
             "{wrong} values differ from the correctly rounded ones"
         );
-        #[cfg(target_arch = "x86_64")]
-        for isa in Isa::all_available() {
-            for (o, x) in ours.chunks_exact(8).zip(xs.chunks_exact(8)) {
-                let mut got = [0.0f32; 8];
-                // SAFETY: the CPU has the instructions (all_available).
-                unsafe {
-                    match isa {
-                        Isa::Avx2 => Avx2::f_store(
-                            log10_f32::<Avx2>(Avx2::f_load(x.as_ptr())),
-                            got.as_mut_ptr(),
-                        ),
-                        Isa::Avx512 => Avx512::f_store(
-                            log10_f32::<Avx512>(Avx512::f_load(x.as_ptr())),
-                            got.as_mut_ptr(),
-                        ),
-                        Isa::Scalar => continue,
-                    }
-                }
-                assert_eq!(
-                    got.map(f32::to_bits),
-                    [o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]].map(f32::to_bits),
-                    "{isa:?} {x:?}"
-                );
-            }
+        for (isa, got) in &results {
+            assert!(same_bits(got, ours), "{isa:?}");
         }
     }
 }

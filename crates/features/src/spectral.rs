@@ -1153,44 +1153,32 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let mut mags = vec![0.0f32; nb * LANES];
-            for (l, f) in frames.iter().enumerate() {
-                for (k, &v) in f.iter().enumerate() {
-                    mags[k * LANES + l] = v;
-                }
+            let mags = crate::simd::interleave(&frames);
+            unsafe fn run<I: crate::simd::Lanes8>(
+                plan: &SpectralPlan,
+                mags: &[f32],
+            ) -> SpectralLanes {
+                let mut lanes = SpectralLanes::default();
+                plan.lanes::<I>(mags, &mut lanes);
+                lanes
             }
-            let mut lanes = SpectralLanes::default();
-            // SAFETY: portable code.
-            unsafe { plan.lanes::<crate::simd::Portable>(&mags, &mut lanes) };
-            #[cfg(target_arch = "x86_64")]
-            for isa in crate::simd::Isa::all_available() {
-                let mut other = SpectralLanes::default();
-                // SAFETY: the CPU has the instructions (all_available).
-                unsafe {
-                    match isa {
-                        crate::simd::Isa::Avx2 => {
-                            plan.lanes::<crate::simd::Avx2>(&mags, &mut other)
-                        }
-                        crate::simd::Isa::Avx512 => {
-                            plan.lanes::<crate::simd::Avx512>(&mags, &mut other)
-                        }
-                        crate::simd::Isa::Scalar => continue,
-                    }
-                }
-                let bits = |x: &SpectralLanes| {
-                    format!(
-                        "{:?}",
-                        (
-                            x.rms.map(f32::to_bits),
-                            x.centroid.map(f64::to_bits),
-                            x.bandwidth.map(f64::to_bits),
-                            x.rolloff.map(f64::to_bits),
-                            x.contrast_peak.map(|r| r.map(f64::to_bits)),
-                            x.contrast_valley.map(|r| r.map(f64::to_bits))
-                        )
+            let bits = |x: &SpectralLanes| {
+                format!(
+                    "{:?}",
+                    (
+                        x.rms.map(f32::to_bits),
+                        x.centroid.map(f64::to_bits),
+                        x.bandwidth.map(f64::to_bits),
+                        x.rolloff.map(f64::to_bits),
+                        x.contrast_peak.map(|r| r.map(f64::to_bits)),
+                        x.contrast_valley.map(|r| r.map(f64::to_bits))
                     )
-                };
-                assert_eq!(bits(&other), bits(&lanes), "{isa:?}");
+                )
+            };
+            let results = crate::simd::on_every_isa!(run(&plan, &mags));
+            let lanes = results[0].1;
+            for (isa, other) in &results {
+                assert_eq!(bits(other), bits(&lanes), "{isa:?}");
             }
             for (l, f) in frames.iter().enumerate() {
                 let one = plan.frame(f, &mut scratch);

@@ -625,35 +625,24 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let mut s = vec![0.0f32; 1025 * L];
-            for (l, f) in frames.iter().enumerate() {
-                for (k, &v) in f.iter().enumerate() {
-                    s[k * L + l] = v;
-                }
+            let s = crate::simd::interleave(&frames);
+            unsafe fn run<I: Lanes8>(
+                tracker: &PitchTracker,
+                s: &[f32],
+                count: usize,
+            ) -> TuningAccumulator {
+                let mut acc = TuningAccumulator::new();
+                tracker.push_lanes::<I>(s, count, &mut acc);
+                acc
             }
             for count in [L, 5] {
                 let mut want = TuningAccumulator::new();
                 for f in &frames[..count] {
                     tracker.push_frame(f, &mut want);
                 }
-                let mut got = TuningAccumulator::new();
-                // SAFETY: portable code.
-                unsafe { tracker.push_lanes::<crate::simd::Portable>(&s, count, &mut got) };
-                #[cfg(target_arch = "x86_64")]
-                for isa in crate::simd::Isa::all_available() {
-                    let mut other = TuningAccumulator::new();
-                    // SAFETY: the CPU has the instructions (all_available).
-                    unsafe {
-                        match isa {
-                            crate::simd::Isa::Avx2 => {
-                                tracker.push_lanes::<crate::simd::Avx2>(&s, count, &mut other)
-                            }
-                            crate::simd::Isa::Avx512 => {
-                                tracker.push_lanes::<crate::simd::Avx512>(&s, count, &mut other)
-                            }
-                            crate::simd::Isa::Scalar => continue,
-                        }
-                    }
+                let results = crate::simd::on_every_isa!(run(&tracker, &s, count));
+                let got = &results[0].1;
+                for (isa, other) in &results {
                     assert_eq!(other.candidates, got.candidates, "{isa:?}");
                 }
                 let key = |c: &Candidate| (c.pitch.to_bits(), c.mag.to_bits());
