@@ -168,56 +168,22 @@ impl RealFft {
     #[inline(always)]
     pub unsafe fn forward_decimated<V: F64s>(&self, data: &mut [f64], scratch: &mut [f64]) {
         let n = self.n;
-        let w = V::W;
-        assert!(data.len() == n * w && scratch.len() == n * w);
-        let nf = self.factors.len();
+        assert!(data.len() == n * V::W && scratch.len() == n * V::W);
         let (groups, m) = self.decimation();
         for g in 0..groups {
-            let base = g * m * w;
             let mut l1 = n;
-            let mut in_data = true;
             for k1 in 0..self.fused {
-                let k = nf - k1 - 1;
-                let ip = self.factors[k];
-                let ido = n / l1;
-                l1 /= ip;
-                let (cc, ch) = if in_data {
-                    (data.as_ptr().add(base), scratch.as_mut_ptr().add(base))
-                } else {
-                    (scratch.as_ptr().add(base), data.as_mut_ptr().add(base))
-                };
-                let wa = self.twiddles[k].as_ptr();
-                // SAFETY: a sub-transform holds m = ip * (l1 / groups) * ido vectors from
-                // `base` in each buffer.
-                if ip == 4 {
-                    radf4::<V>(ido, l1 / groups, cc, ch, wa);
-                } else {
-                    radf2::<V>(ido, l1 / groups, cc, ch, wa);
-                }
-                in_data = !in_data;
+                // SAFETY: sub-transform g holds m vectors from vector g * m.
+                l1 = self.pass::<V>(k1, l1, (groups, g * m), data, scratch);
             }
         }
         let mut l1 = n / m;
-        let mut in_data = self.fused.is_multiple_of(2);
-        for k1 in self.fused..nf {
-            let k = nf - k1 - 1;
-            let ip = self.factors[k];
-            let ido = n / l1;
-            l1 /= ip;
-            let (cc, ch) = if in_data {
-                (data.as_ptr(), scratch.as_mut_ptr())
-            } else {
-                (scratch.as_ptr(), data.as_mut_ptr())
-            };
-            let wa = self.twiddles[k].as_ptr();
-            if ip == 4 {
-                radf4::<V>(ido, l1, cc, ch, wa);
-            } else {
-                radf2::<V>(ido, l1, cc, ch, wa);
-            }
-            in_data = !in_data;
+        for k1 in self.fused..self.factors.len() {
+            // SAFETY: both buffers hold the n vectors.
+            l1 = self.pass::<V>(k1, l1, (1, 0), data, scratch);
         }
-        if !in_data {
+        // pocketfft swaps its two buffers after every pass.
+        if self.factors.len() % 2 == 1 {
             data.copy_from_slice(scratch);
         }
     }
@@ -232,34 +198,55 @@ impl RealFft {
     pub unsafe fn forward<V: F64s>(&self, data: &mut [f64], scratch: &mut [f64]) {
         let n = self.n;
         assert!(data.len() == n * V::W && scratch.len() == n * V::W);
-        let nf = self.factors.len();
         let mut l1 = n;
-        // pocketfft swaps its two buffers after every pass; track which holds the data.
-        let mut in_data = true;
-        for k1 in 0..nf {
-            let k = nf - k1 - 1;
-            let ip = self.factors[k];
-            let ido = n / l1;
-            l1 /= ip;
-            let (cc, ch) = if in_data {
-                (data.as_ptr(), scratch.as_mut_ptr())
-            } else {
-                (scratch.as_ptr(), data.as_mut_ptr())
-            };
-            let wa = self.twiddles[k].as_ptr();
-            // SAFETY: both buffers hold n = ip * l1 * ido vectors, and the twiddles of
-            // every factor but the last (the only one with ido = n / ip > 2 ... or any
-            // ido, by comp_twiddle's layout) hold (ip - 1) * (ido - 1) values.
-            if ip == 4 {
-                radf4::<V>(ido, l1, cc, ch, wa);
-            } else {
-                radf2::<V>(ido, l1, cc, ch, wa);
-            }
-            in_data = !in_data;
+        for k1 in 0..self.factors.len() {
+            // SAFETY: both buffers hold the n vectors.
+            l1 = self.pass::<V>(k1, l1, (1, 0), data, scratch);
         }
-        if !in_data {
+        // pocketfft swaps its two buffers after every pass.
+        if self.factors.len() % 2 == 1 {
             data.copy_from_slice(scratch);
         }
+    }
+
+    /// Pass `k1` (0 first) of the transform, given `l1` as the passes before left it;
+    /// returns the new `l1`. Even passes read `data` and write `scratch`, odd ones the
+    /// other way round. With `(groups, first) != (1, 0)`, on the sub-transform of
+    /// `n / groups` vectors from vector `first` (see
+    /// [`forward_decimated`](Self::forward_decimated)).
+    ///
+    /// # Safety
+    /// The CPU has `V`'s instructions; both buffers hold `n * V::W` values; `k1` is one of
+    /// the first `fused` passes when `groups > 1`.
+    #[inline(always)]
+    unsafe fn pass<V: F64s>(
+        &self,
+        k1: usize,
+        l1: usize,
+        (groups, first): (usize, usize),
+        data: &mut [f64],
+        scratch: &mut [f64],
+    ) -> usize {
+        let k = self.factors.len() - k1 - 1;
+        let ip = self.factors[k];
+        let ido = self.n / l1;
+        let l1 = l1 / ip;
+        let base = first * V::W;
+        let (cc, ch) = if k1.is_multiple_of(2) {
+            (data.as_ptr().add(base), scratch.as_mut_ptr().add(base))
+        } else {
+            (scratch.as_ptr().add(base), data.as_mut_ptr().add(base))
+        };
+        let wa = self.twiddles[k].as_ptr();
+        // SAFETY: the (sub-)transform holds ip * (l1 / groups) * ido vectors from `base`
+        // in each buffer, and the twiddles of factor k hold (ip - 1) * (ido - 1) values
+        // (comp_twiddle's layout).
+        if ip == 4 {
+            radf4::<V>(ido, l1 / groups, cc, ch, wa);
+        } else {
+            radf2::<V>(ido, l1 / groups, cc, ch, wa);
+        }
+        l1
     }
 }
 

@@ -229,6 +229,7 @@ unsafe fn magnitudes_lanes_scalar(
 mod lanes_x86 {
     use super::{magnitudes_scalar, StftLanes, MAX_LANES};
     use crate::rfft::{F64x4, F64x8};
+    use crate::simd::{Avx512, Lanes8};
     use std::arch::x86_64::*;
 
     /// How far apart the decimated positions of `block` consecutive samples starting at a
@@ -247,17 +248,7 @@ mod lanes_x86 {
     /// `cabs_f32_finite` on 8 lanes of f32 (AVX-512F for the f64 step).
     #[inline(always)]
     unsafe fn cabs8(re: __m256, im: __m256) -> __m256 {
-        let sign = _mm256_set1_ps(-0.0);
-        let (a, b) = (_mm256_andnot_ps(sign, re), _mm256_andnot_ps(sign, im));
-        let ge = _mm256_cmp_ps::<_CMP_GE_OQ>(a, b);
-        let larger = _mm256_blendv_ps(b, a, ge);
-        let smaller = _mm256_blendv_ps(a, b, ge);
-        let ratio = _mm256_div_ps(smaller, larger);
-        let zero = _mm256_cmp_ps::<_CMP_EQ_OQ>(larger, _mm256_setzero_ps());
-        let ratio = _mm256_blendv_ps(ratio, _mm256_setzero_ps(), zero);
-        let r = _mm512_cvtps_pd(ratio);
-        let h = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)));
-        _mm256_mul_ps(_mm256_sqrt_ps(h), larger)
+        <Avx512 as Lanes8>::f_cabs(re, im)
     }
 
     /// `lo` in lanes 0..8, `hi` in lanes 8..16 (AVX-512F).
