@@ -58,12 +58,8 @@ use crate::error::{check_finite, Error, Result};
 use crate::frames::Frames;
 use crate::resample::resample;
 use crate::rfft::RealFft;
-#[cfg(target_arch = "x86_64")]
-use crate::rfft::{F64x4, F64x8};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
-#[cfg(target_arch = "x86_64")]
-use crate::simd::{Avx2, Avx512, Isa};
-use crate::simd::{Lanes8, Portable, MAX_LANES};
+use crate::simd::{Lanes8, MAX_LANES};
 use crate::stft::StftLanes;
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
@@ -783,48 +779,19 @@ fn octave_response_with(
         )));
     }
     scratch.ensure(octave.n_fft, octave.bins.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(
-            o: &Octave,
-            signal: &[f32],
-            scale: &[f64],
-            first: usize,
-            n_bins: usize,
-            scratch: &mut CqtScratch,
-            out: &mut [f32],
-        ) {
-            octave_lanes::<Avx512, F64x8>(o, signal, scale, first, n_bins, scratch, out)
-        }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(
-            o: &Octave,
-            signal: &[f32],
-            scale: &[f64],
-            first: usize,
-            n_bins: usize,
-            scratch: &mut CqtScratch,
-            out: &mut [f32],
-        ) {
-            octave_lanes::<Avx2, F64x4>(o, signal, scale, first, n_bins, scratch, out)
-        }
-        // SAFETY: the CPU has the instructions of the path taken (checked above).
-        match isa {
-            Isa::Avx512 => {
-                unsafe { avx512(octave, signal, bin_scale, first, n_bins, scratch, out) };
-                return Ok(());
-            }
-            Isa::Avx2 => {
-                unsafe { avx2(octave, signal, bin_scale, first, n_bins, scratch, out) };
-                return Ok(());
-            }
-            Isa::Scalar => {}
-        }
-    }
-    // SAFETY: portable code.
+    // SAFETY: the CPU has the instructions of the path taken (checked above).
     unsafe {
-        octave_lanes::<Portable, f64>(octave, signal, bin_scale, first, n_bins, scratch, out)
+        crate::simd::dispatch!(isa, <I, V>(
+            o: &Octave = octave,
+            signal: &[f32] = signal,
+            scale: &[f64] = bin_scale,
+            first: usize = first,
+            n_bins: usize = n_bins,
+            scratch: &mut CqtScratch = scratch,
+            out: &mut [f32] = out,
+        ) {
+            octave_lanes::<I, V>(o, signal, scale, first, n_bins, scratch, out)
+        })
     };
     Ok(())
 }

@@ -24,8 +24,6 @@
 use crate::dot::{dot, widen};
 use crate::error::{Error, Result};
 use crate::frames::Frames;
-#[cfg(target_arch = "x86_64")]
-use crate::simd::Isa;
 use crate::simd::{log10_f32, Lanes8, Portable, MAX_LANES as LANES};
 
 /// librosa's default number of MFCCs in the FMA features.
@@ -193,31 +191,18 @@ pub fn mfcc_from_db_lanes(db: &[f32], n_frames: usize, top_db: f32, dct: &Dct) -
     }
     let floor = max - top_db;
     let mut out = Frames::zeros(dct.n_out(), n_frames);
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
-            mfcc_lanes::<crate::simd::Avx512>(db, floor, dct, out)
-        }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
-            mfcc_lanes::<crate::simd::Avx2>(db, floor, dct, out)
-        }
-        // SAFETY: the CPU has the instructions of the path taken (simd::best).
-        match crate::simd::best() {
-            Isa::Avx512 => unsafe { avx512(db, floor, dct, &mut out.data) },
-            Isa::Avx2 => unsafe { avx2(db, floor, dct, &mut out.data) },
-            // SAFETY: portable code.
-            Isa::Scalar => unsafe { mfcc_lanes::<Portable>(db, floor, dct, &mut out.data) },
-        }
-        return Ok(out);
-    }
-    #[allow(unreachable_code)]
-    {
-        // SAFETY: portable code.
-        unsafe { mfcc_lanes::<Portable>(db, floor, dct, &mut out.data) };
-        Ok(out)
-    }
+    // SAFETY: the CPU has the instructions of the path taken (simd::best).
+    unsafe {
+        crate::simd::dispatch!(crate::simd::best(), <I, _V>(
+            db: &[f32] = db,
+            floor: f32 = floor,
+            dct: &Dct = dct,
+            out: &mut [f32] = &mut out.data,
+        ) {
+            mfcc_lanes::<I>(db, floor, dct, out)
+        })
+    };
+    Ok(out)
 }
 
 /// The DCT of every frame of `db` (blocks as in [`mfcc_from_db_lanes`]) clamped at

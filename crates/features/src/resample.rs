@@ -48,24 +48,12 @@ fn divide_in_f64(y: &mut [f32], s: f64) {
             *v = (*v as f64 / s) as f32;
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(y: &mut [f32], s: f64) {
+    // SAFETY: the CPU has the instructions of the path taken (simd::best).
+    unsafe {
+        crate::simd::dispatch!(crate::simd::best(), <_I, _V>(y: &mut [f32] = y, s: f64 = s) {
             body(y, s)
-        }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(y: &mut [f32], s: f64) {
-            body(y, s)
-        }
-        // SAFETY: the CPU has the instructions of the path taken (simd::best).
-        match crate::simd::best() {
-            crate::simd::Isa::Avx512 => return unsafe { avx512(y, s) },
-            crate::simd::Isa::Avx2 => return unsafe { avx2(y, s) },
-            crate::simd::Isa::Scalar => {}
-        }
+        })
     }
-    body(y, s)
 }
 
 /// A streaming resampler with the same libsoxr HQ setting as [`resample`], for audio

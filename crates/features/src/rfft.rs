@@ -124,35 +124,16 @@ impl RealFft {
                 "{isa:?} is not available on this CPU"
             )));
         }
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            unsafe fn avx512(p: &RealFft, data: &mut [f64], scratch: &mut [f64]) {
-                p.forward::<F64x8>(data, scratch)
-            }
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2(p: &RealFft, data: &mut [f64], scratch: &mut [f64]) {
-                p.forward::<F64x4>(data, scratch)
-            }
-            match isa {
-                // SAFETY: the CPU has the instructions (checked above).
-                Isa::Avx512 => {
-                    return {
-                        let _: () = unsafe { avx512(self, data, scratch) };
-                        Ok(())
-                    }
-                }
-                Isa::Avx2 => {
-                    return {
-                        let _: () = unsafe { avx2(self, data, scratch) };
-                        Ok(())
-                    }
-                }
-                Isa::Scalar => {}
-            }
-        }
-        // SAFETY: plain f64 arithmetic.
-        unsafe { self.forward::<f64>(data, scratch) };
+        // SAFETY: the CPU has the instructions (checked above).
+        unsafe {
+            crate::simd::dispatch!(isa, <_I, V>(
+                p: &RealFft = self,
+                data: &mut [f64] = data,
+                scratch: &mut [f64] = scratch,
+            ) {
+                p.forward::<V>(data, scratch)
+            })
+        };
         Ok(())
     }
 

@@ -647,6 +647,68 @@ mod x86_lanes {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86_lanes::{Avx2, Avx512};
 
+/// `$body`, as a function of the arguments listed, compiled for instruction set `$isa`
+/// and run: with AVX-512F enabled and the type names `$I` and `$V` standing for
+/// [`Avx512`] and [`crate::rfft::F64x8`]; with AVX2 and [`Avx2`], `F64x4`; otherwise
+/// plain, with [`Portable`] and `f64`. The lane kernels are generic over those types and
+/// always inlined, so each copy runs on its own instructions.
+///
+/// ```text
+/// // SAFETY: isa is available; the kernel's own conditions hold.
+/// unsafe {
+///     dispatch!(isa, <I, _V>(bank: &ChromaBank = bank, out: &mut [f32] = out) {
+///         bank.project_lanes::<I>(out)
+///     })
+/// }
+/// ```
+///
+/// The expansion is unsafe to run: `$isa` must be [available](Isa::available).
+macro_rules! dispatch {
+    ($isa:expr, <$I:ident, $V:ident>
+     ($($arg:ident : $ty:ty = $val:expr),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            crate::simd::Isa::Avx512 => {
+                #[target_feature(enable = "avx512f")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    #[allow(dead_code)]
+                    type $I = crate::simd::Avx512;
+                    #[allow(dead_code)]
+                    type $V = crate::rfft::F64x8;
+                    $body
+                }
+                avx512($($val),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            crate::simd::Isa::Avx2 => {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    #[allow(dead_code)]
+                    type $I = crate::simd::Avx2;
+                    #[allow(dead_code)]
+                    type $V = crate::rfft::F64x4;
+                    $body
+                }
+                avx2($($val),*)
+            }
+            _ => {
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn portable($($arg: $ty),*) $(-> $ret)? {
+                    #[allow(dead_code)]
+                    type $I = crate::simd::Portable;
+                    #[allow(dead_code)]
+                    type $V = f64;
+                    $body
+                }
+                portable($($val),*)
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
 /// Test helper: `kernel::<I>(args)` for the portable [`Lanes8`] and then for every
 /// instruction set this CPU has, as `(Isa, result)` pairs, the portable one first (as
 /// `Isa::Scalar`). `kernel` is an `unsafe fn` generic over `I: Lanes8`.

@@ -30,8 +30,6 @@
 use crate::error::{Error, Result};
 use crate::frames::Frames;
 use crate::rfft::{F64s, RealFft};
-#[cfg(target_arch = "x86_64")]
-use crate::rfft::{F64x4, F64x8};
 use crate::simd::{Isa, MAX_LANES};
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
@@ -884,39 +882,17 @@ impl Stft {
         tmp: &mut [f64],
         emit: Emit<'_>,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            unsafe fn avx512(
-                s: &Stft,
-                exact: &RealFft,
-                y: &[f32],
-                first: usize,
-                data: &mut [f64],
-                tmp: &mut [f64],
-                emit: Emit<'_>,
-            ) {
-                s.batch::<F64x8>(exact, y, first, data, tmp, emit)
-            }
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2(
-                s: &Stft,
-                exact: &RealFft,
-                y: &[f32],
-                first: usize,
-                data: &mut [f64],
-                tmp: &mut [f64],
-                emit: Emit<'_>,
-            ) {
-                s.batch::<F64x4>(exact, y, first, data, tmp, emit)
-            }
-            match isa {
-                Isa::Avx512 => return avx512(self, exact, y, first, data, tmp, emit),
-                Isa::Avx2 => return avx2(self, exact, y, first, data, tmp, emit),
-                Isa::Scalar => {}
-            }
-        }
-        self.batch::<f64>(exact, y, first, data, tmp, emit)
+        crate::simd::dispatch!(isa, <_I, V>(
+            s: &Stft = self,
+            exact: &RealFft = exact,
+            y: &[f32] = y,
+            first: usize = first,
+            data: &mut [f64] = data,
+            tmp: &mut [f64] = tmp,
+            emit: Emit<'_> = emit,
+        ) {
+            s.batch::<V>(exact, y, first, data, tmp, emit)
+        })
     }
 
     /// Up to `V::W` frames from `first` on (`out.len() / n_bins` of them), one per lane:

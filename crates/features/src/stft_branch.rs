@@ -52,9 +52,7 @@ use crate::frames::Frames;
 use crate::mel::{MelBank, N_MELS};
 use crate::mfcc::{mfcc_from_db_lanes, power_to_db_lanes, Dct, N_MFCC};
 use crate::share::{in_shared_pool, share_frames, FrameRun, Spares};
-#[cfg(target_arch = "x86_64")]
-use crate::simd::{Avx2, Avx512};
-use crate::simd::{Isa, Lanes8, Portable, MAX_LANES};
+use crate::simd::{Lanes8, MAX_LANES};
 use crate::spectral::{
     contrast_from_peaks_valleys, zero_crossing_rate, SpectralLanes, SpectralPlan, N_CONTRAST,
 };
@@ -571,149 +569,47 @@ impl StftBranchPlan {
         tuning_magnitude: &mut TuningAccumulator,
         count: usize,
     ) {
-        #[inline(always)]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn body<I: Lanes8>(
-            plan: &StftBranchPlan,
-            mags: &[f32],
-            power: &mut [f32],
-            mel: &mut [f32],
-            spectral: &mut SpectralLanes,
-            tuning_power: &mut TuningAccumulator,
-            tuning_magnitude: &mut TuningAccumulator,
-            count: usize,
-        ) {
-            for (p, m) in power.chunks_exact_mut(LANES).zip(mags.chunks_exact(LANES)) {
-                let m = I::f_load(m.as_ptr());
-                I::f_store(I::f_mul(m, m), p.as_mut_ptr());
-            }
-            plan.mel.apply_lanes::<I>(power, mel);
-            for m in mel.chunks_exact_mut(LANES) {
-                let db = power_to_db_lanes::<I>(I::f_load(m.as_ptr()), 1e-10);
-                I::f_store(db, m.as_mut_ptr());
-            }
-            plan.spectral.lanes::<I>(mags, spectral);
-            plan.pitch.push_lanes::<I>(power, count, tuning_power);
-            plan.pitch.push_lanes::<I>(mags, count, tuning_magnitude);
-        }
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn avx512(
-                plan: &StftBranchPlan,
-                mags: &[f32],
-                power: &mut [f32],
-                mel: &mut [f32],
-                spectral: &mut SpectralLanes,
-                tuning_power: &mut TuningAccumulator,
-                tuning_magnitude: &mut TuningAccumulator,
-                count: usize,
-            ) {
-                body::<Avx512>(
-                    plan,
-                    mags,
-                    power,
-                    mel,
-                    spectral,
-                    tuning_power,
-                    tuning_magnitude,
-                    count,
-                )
-            }
-            #[target_feature(enable = "avx2")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn avx2(
-                plan: &StftBranchPlan,
-                mags: &[f32],
-                power: &mut [f32],
-                mel: &mut [f32],
-                spectral: &mut SpectralLanes,
-                tuning_power: &mut TuningAccumulator,
-                tuning_magnitude: &mut TuningAccumulator,
-                count: usize,
-            ) {
-                body::<Avx2>(
-                    plan,
-                    mags,
-                    power,
-                    mel,
-                    spectral,
-                    tuning_power,
-                    tuning_magnitude,
-                    count,
-                )
-            }
-            // SAFETY: the CPU has the instructions of the path taken (simd::best).
-            match crate::simd::best() {
-                Isa::Avx512 => {
-                    return unsafe {
-                        avx512(
-                            self,
-                            mags,
-                            power,
-                            mel,
-                            spectral,
-                            tuning_power,
-                            tuning_magnitude,
-                            count,
-                        )
-                    }
-                }
-                Isa::Avx2 => {
-                    return unsafe {
-                        avx2(
-                            self,
-                            mags,
-                            power,
-                            mel,
-                            spectral,
-                            tuning_power,
-                            tuning_magnitude,
-                            count,
-                        )
-                    }
-                }
-                Isa::Scalar => {}
-            }
-        }
-        // SAFETY: portable code.
+        // SAFETY: the CPU has the instructions of the path taken (simd::best).
         unsafe {
-            body::<Portable>(
-                self,
-                mags,
-                power,
-                mel,
-                spectral,
-                tuning_power,
-                tuning_magnitude,
-                count,
-            )
+            crate::simd::dispatch!(crate::simd::best(), <I, _V>(
+                plan: &StftBranchPlan = self,
+                mags: &[f32] = mags,
+                power: &mut [f32] = power,
+                mel: &mut [f32] = mel,
+                spectral: &mut SpectralLanes = spectral,
+                tuning_power: &mut TuningAccumulator = tuning_power,
+                tuning_magnitude: &mut TuningAccumulator = tuning_magnitude,
+                count: usize = count,
+            ) {
+                for (p, m) in power.chunks_exact_mut(LANES).zip(mags.chunks_exact(LANES)) {
+                    let m = I::f_load(m.as_ptr());
+                    I::f_store(I::f_mul(m, m), p.as_mut_ptr());
+                }
+                plan.mel.apply_lanes::<I>(power, mel);
+                for m in mel.chunks_exact_mut(LANES) {
+                    let db = power_to_db_lanes::<I>(I::f_load(m.as_ptr()), 1e-10);
+                    I::f_store(db, m.as_mut_ptr());
+                }
+                plan.spectral.lanes::<I>(mags, spectral);
+                plan.pitch.push_lanes::<I>(power, count, tuning_power);
+                plan.pitch.push_lanes::<I>(mags, count, tuning_magnitude);
+            })
         }
     }
 
     /// [`ChromaBank::project_lanes`], compiled with the widest vector instructions this
     /// CPU has (the values do not depend on which).
     fn project_lanes(&self, bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            unsafe fn avx512(bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
-                bank.project_lanes::<Avx512>(power, out)
-            }
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2(bank: &ChromaBank, power: &[f32], out: &mut [f32]) {
-                bank.project_lanes::<Avx2>(power, out)
-            }
-            // SAFETY: the CPU has the instructions of the path taken (simd::best).
-            match crate::simd::best() {
-                Isa::Avx512 => return unsafe { avx512(bank, power, out) },
-                Isa::Avx2 => return unsafe { avx2(bank, power, out) },
-                Isa::Scalar => {}
-            }
+        // SAFETY: the CPU has the instructions of the path taken (simd::best).
+        unsafe {
+            crate::simd::dispatch!(crate::simd::best(), <I, _V>(
+                bank: &ChromaBank = bank,
+                power: &[f32] = power,
+                out: &mut [f32] = out,
+            ) {
+                bank.project_lanes::<I>(power, out)
+            })
         }
-        // SAFETY: portable code.
-        unsafe { bank.project_lanes::<Portable>(power, out) }
     }
 
     /// Pass 2 on one run of frames: the chroma bank applied to each frame's power
