@@ -24,6 +24,7 @@ build: setup
 # The whole test suite.
 test: setup
     cargo test --workspace --all-targets --locked
+    bash scripts/check-simd-inlined.sh target/debug/features
 
 # rustfmt check, clippy and rustdoc with warnings as errors, on every target.
 lint: setup

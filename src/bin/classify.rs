@@ -81,6 +81,7 @@ struct Decision {
 }
 
 fn run(args: &Args) -> Result<ExitCode> {
+    musicgenre_features::simd::requested().map_err(anyhow::Error::msg)?;
     musicgenre_model::set_torch_threads(1);
     let model = cli::load_model(args.model.as_deref())?;
     if args.top == Some(0) {

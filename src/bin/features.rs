@@ -74,6 +74,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode> {
+    musicgenre_features::simd::requested().map_err(anyhow::Error::msg)?;
     let (out, sources) = args.paths.split_last().context("no output file given")?;
     if out
         .extension()

@@ -645,6 +645,57 @@ fn table_values_are_the_library_values_bit_for_bit() {
     }
 }
 
+/// The vector kernels (AVX-512, AVX2, plain code) do the scalar arithmetic lane by lane,
+/// so the table is the same file whichever `MUSICGENRE_ISA` allows, resampling, MP3
+/// decoding and windows included; a value that names no instruction set is a usage error.
+#[test]
+fn the_table_is_the_same_on_every_instruction_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("audio");
+    std::fs::create_dir(&audio).unwrap();
+    write_mono(&audio.join("a22.wav"), 22050, &music(22050, 3.0, 71));
+    let stereo: Vec<Vec<f64>> = music(44100, 4.0, 72)
+        .iter()
+        .map(|&x| vec![x, -0.5 * x])
+        .collect();
+    write_wav(&audio.join("b44.wav"), 44100, 16, false, &stereo);
+    std::fs::copy(fixture("brahms_cut.mp3"), audio.join("c.mp3")).unwrap();
+    let table_with = |isa: &str| {
+        let out = dir.path().join(format!("out_{isa}.csv"));
+        run(
+            features()
+                .arg(&audio)
+                .arg(&out)
+                .args(["--segment", "2", "--segment-hop", "1"])
+                .env("MUSICGENRE_ISA", isa),
+            LIMIT,
+        )
+        .assert_code(0);
+        std::fs::read(&out).unwrap()
+    };
+    let widest = table_with("");
+    assert!(table(&dir.path().join("out_.csv")).rows.len() >= 6);
+    for isa in ["avx2", "scalar"] {
+        assert!(table_with(isa) == widest, "{isa}: the table differs");
+    }
+
+    let bad = run(
+        features()
+            .arg(&audio)
+            .arg(dir.path().join("bad.csv"))
+            .env("MUSICGENRE_ISA", "sse9"),
+        LIMIT,
+    );
+    bad.assert_code(2);
+    assert!(
+        bad.stderr
+            .contains("MUSICGENRE_ISA=\"sse9\" is not an instruction set"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!dir.path().join("bad.csv").exists());
+}
+
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     let names = musicgenre_features::feature_names();
     for (i, name) in names.iter().enumerate() {

@@ -227,9 +227,9 @@ impl ChromaBank {
         let n = (power.len() / nb).min(out.len() / nc);
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if nc == N_CHROMA && std::is_x86_feature_detected!("avx") {
+        if nc == N_CHROMA && crate::simd::avx() {
             let blocks = n / 4;
-            let fma = std::is_x86_feature_detected!("fma");
+            let fma = crate::simd::fma();
             for b in 0..blocks {
                 let p = &power[4 * b * nb..4 * (b + 1) * nb];
                 let o = &mut out[4 * b * nc..4 * (b + 1) * nc];

@@ -12,7 +12,7 @@
 pub(crate) fn dot(w: &[f32], x: &[f64]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx") {
+        if crate::simd::avx() {
             // SAFETY: the CPU supports AVX, checked just above.
             return unsafe { avx::dot(w, x) };
         }
@@ -27,7 +27,7 @@ pub(crate) fn dot(w: &[f32], x: &[f64]) -> f64 {
 pub(crate) fn dot_f32(w: &[f32], x: &[f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx") {
+        if crate::simd::avx() {
             // SAFETY: the CPU supports AVX, checked just above.
             return unsafe { avx::dot_f32(w, x) };
         }

@@ -198,27 +198,25 @@ impl MelBank {
             let (start, w) = self.band(m);
             let w = &w[..w.len().min(self.n_bins.saturating_sub(start))];
             let p = power.as_ptr().add(start * L);
-            let term = |i: usize| {
-                I::d_mul(
-                    I::d_splat(w[i] as f64),
-                    I::d_from_f(I::f_load(p.add(i * L))),
-                )
-            };
+            // A function, not a closure: see simd::tree8.
+            #[inline(always)]
+            unsafe fn term<I: Lanes8>(w: f32, p: *const f32) -> I::D {
+                I::d_mul(I::d_splat(w as f64), I::d_from_f(I::f_load(p)))
+            }
             let blocks = w.len() / 16;
             let mut sum = I::d_splat(0.0);
             if blocks > 0 {
                 let mut acc = [I::d_splat(0.0); 16];
                 for b in 0..blocks {
                     for (j, a) in acc.iter_mut().enumerate() {
-                        *a = I::d_add(*a, term(b * 16 + j));
+                        let i = b * 16 + j;
+                        *a = I::d_add(*a, term::<I>(w[i], p.add(i * L)));
                     }
                 }
-                let h: [I::D; 8] = std::array::from_fn(|j| I::d_add(acc[j], acc[j + 8]));
-                let q: [I::D; 4] = std::array::from_fn(|j| I::d_add(h[j], h[j + 4]));
-                sum = I::d_add(I::d_add(q[0], q[2]), I::d_add(q[1], q[3]));
+                sum = crate::simd::tree16::<I>(&acc);
             }
-            for i in blocks * 16..w.len() {
-                sum = I::d_add(sum, term(i));
+            for (i, &wi) in w.iter().enumerate().skip(blocks * 16) {
+                sum = I::d_add(sum, term::<I>(wi, p.add(i * L)));
             }
             I::d_store(sum, lanes.as_mut_ptr());
             for l in 0..L {

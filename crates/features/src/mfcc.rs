@@ -232,22 +232,19 @@ unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f3
         for (k, row) in dct.matrix.chunks_exact(n_in).enumerate() {
             // crate::dot's order: partial sums i mod 16, their tree, then the tail.
             // f32 table times widened f32 dB values: exact products.
-            let mul_add =
-                |i: usize, acc: I::D| I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], acc);
             let mut sum = I::d_splat(0.0);
             if blocks16 > 0 {
                 let mut acc = [I::d_splat(0.0); 16];
                 for blk in 0..blocks16 {
                     for (j, a) in acc.iter_mut().enumerate() {
-                        *a = mul_add(blk * 16 + j, *a);
+                        let i = blk * 16 + j;
+                        *a = I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], *a);
                     }
                 }
-                let h: [I::D; 8] = std::array::from_fn(|j| I::d_add(acc[j], acc[j + 8]));
-                let q: [I::D; 4] = std::array::from_fn(|j| I::d_add(h[j], h[j + 4]));
-                sum = I::d_add(I::d_add(q[0], q[2]), I::d_add(q[1], q[3]));
+                sum = crate::simd::tree16::<I>(&acc);
             }
             for i in blocks16 * 16..n_in {
-                sum = mul_add(i, sum);
+                sum = I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], sum);
             }
             I::d_store(sum, lanes.as_mut_ptr());
             for (l, v) in lanes.iter().enumerate().take(count) {

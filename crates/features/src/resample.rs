@@ -338,10 +338,10 @@ mod half {
             HALF.get_or_init(|| {
                 #[cfg(target_arch = "x86_64")]
                 {
-                    if std::is_x86_feature_detected!("avx512f") {
+                    if crate::simd::avx512() {
                         return Half::with_lanes(4);
                     }
-                    if std::is_x86_feature_detected!("avx") {
+                    if crate::simd::avx() {
                         return Half::with_lanes(2);
                     }
                 }

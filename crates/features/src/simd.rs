@@ -1,11 +1,15 @@
 //! Which vector instructions the kernels that run several frames side by side (one per
 //! SIMD lane) use, detected once: AVX-512F (8 f64 lanes), AVX2 (4), or plain scalar
 //! code (1). Every choice gives the same bits: a lane does the scalar arithmetic.
+//!
+//! `MUSICGENRE_ISA=scalar|avx2|avx512` in the environment caps the choice (like numpy's
+//! `NPY_DISABLE_CPU_FEATURES` or OpenBLAS's `OPENBLAS_CORETYPE`): to check on one
+//! machine that the features do not depend on the CPU, or to time the narrower paths.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 /// An instruction set for the lane kernels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isa {
     /// One frame at a time, plain f64 arithmetic (any CPU).
     Scalar,
@@ -47,24 +51,66 @@ impl Isa {
     }
 }
 
-/// The widest instruction set this CPU has (detected on first use).
-pub fn best() -> Isa {
-    static BEST: AtomicU8 = AtomicU8::new(0);
-    match BEST.load(Ordering::Relaxed) {
-        1 => Isa::Scalar,
-        2 => Isa::Avx2,
-        3 => Isa::Avx512,
-        _ => {
-            let isa = *Isa::all_available().last().unwrap_or(&Isa::Scalar);
-            let code = match isa {
-                Isa::Scalar => 1,
-                Isa::Avx2 => 2,
-                Isa::Avx512 => 3,
-            };
-            BEST.store(code, Ordering::Relaxed);
-            isa
-        }
+/// The environment variable that caps the instruction set ([`requested`]).
+pub const ISA_VAR: &str = "MUSICGENRE_ISA";
+
+/// The cap [`ISA_VAR`] asks for: `None` when it is unset or empty, an error naming the
+/// accepted values when it is set to anything else. [`best`] ignores a value it cannot
+/// read; binaries call this first to report it.
+pub fn requested() -> std::result::Result<Option<Isa>, String> {
+    let Some(value) = std::env::var_os(ISA_VAR) else {
+        return Ok(None);
+    };
+    let value = value.to_string_lossy();
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "scalar" => Ok(Some(Isa::Scalar)),
+        "avx2" => Ok(Some(Isa::Avx2)),
+        "avx512" | "avx-512" | "avx512f" => Ok(Some(Isa::Avx512)),
+        _ => Err(format!(
+            "{ISA_VAR}={value:?} is not an instruction set; use scalar, avx2 or avx512"
+        )),
     }
+}
+
+/// The cap [`ISA_VAR`] sets (AVX-512 when it is unset or unreadable), read once.
+fn cap() -> Isa {
+    static CAP: OnceLock<Isa> = OnceLock::new();
+    *CAP.get_or_init(|| match requested() {
+        Ok(Some(cap)) => cap,
+        _ => Isa::Avx512,
+    })
+}
+
+/// The widest instruction set this CPU has, no wider than [`ISA_VAR`] asks (detected on
+/// first use).
+pub fn best() -> Isa {
+    static BEST: OnceLock<Isa> = OnceLock::new();
+    *BEST.get_or_init(|| {
+        let widest = *Isa::all_available().last().unwrap_or(&Isa::Scalar);
+        widest.min(cap())
+    })
+}
+
+/// Whether the kernels that need only AVX (the banks' dot products, windowing, the
+/// resampler's 2:1 stage) may use it: the CPU has it and [`ISA_VAR`] does not ask for
+/// scalar code.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx() -> bool {
+    static AVX: OnceLock<bool> = OnceLock::new();
+    *AVX.get_or_init(|| cap() >= Isa::Avx2 && std::is_x86_feature_detected!("avx"))
+}
+
+/// Whether kernels may use FMA next to AVX (where fusing cannot change a bit).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn fma() -> bool {
+    avx() && std::is_x86_feature_detected!("fma")
+}
+
+/// Whether kernels may use AVX-512F: the CPU has it and [`ISA_VAR`] allows it.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx512() -> bool {
+    best() == Isa::Avx512
 }
 
 /// The most lanes any instruction set has.
@@ -150,6 +196,30 @@ pub(crate) trait Lanes8: Copy {
         }
         kept[j] = v;
     }
+}
+
+/// The sum of 8 partial sums in the order numpy's pairwise summation and [`crate::dot`]
+/// use: `q[j] = s[j] + s[j + 4]`, then `(q0 + q2) + (q1 + q3)`.
+///
+/// The lane kernels call functions like this one rather than closures: a closure does
+/// not get the target features of the function it is inlined into, so the intrinsics in
+/// it can stay calls (`scripts/check-simd-inlined.sh` looks for those).
+#[inline(always)]
+pub(crate) unsafe fn tree8<I: Lanes8>(s: &[I::D; 8]) -> I::D {
+    I::d_add(
+        I::d_add(I::d_add(s[0], s[4]), I::d_add(s[2], s[6])),
+        I::d_add(I::d_add(s[1], s[5]), I::d_add(s[3], s[7])),
+    )
+}
+
+/// The sum of 16 partial sums: `s[j] + s[j + 8]`, then [`tree8`].
+#[inline(always)]
+pub(crate) unsafe fn tree16<I: Lanes8>(s: &[I::D; 16]) -> I::D {
+    let mut h = [s[0]; 8];
+    for (j, h) in h.iter_mut().enumerate() {
+        *h = I::d_add(s[j], s[j + 8]);
+    }
+    tree8::<I>(&h)
 }
 
 /// Sixteen f32 values on a 64-byte boundary: [`Lanes8::keep_best`]'s sorted lists.
@@ -458,6 +528,26 @@ mod x86_lanes {
         };
     }
 
+    /// [`Lanes8::d_frexp_sqrt2`] on 4 lanes. A function, not a closure: a closure does
+    /// not get the caller's target features, so the intrinsics in it would stay calls.
+    #[inline(always)]
+    unsafe fn frexp_sqrt2_4(x: __m256d) -> (__m256d, __m256d) {
+        let bits = _mm256_castpd_si256(x);
+        let mant = _mm256_castsi256_pd(_mm256_or_si256(
+            _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
+            _mm256_set1_epi64x(1023 << 52),
+        ));
+        // The biased exponent (at most 2047) fits the low 32 bits of each lane.
+        let exp = _mm256_srli_epi64::<52>(bits);
+        let exp = _mm256_permutevar8x32_epi32(exp, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+        let exp = _mm256_cvtepi32_pd(_mm256_castsi256_si128(exp));
+        let exp = _mm256_sub_pd(exp, _mm256_set1_pd(1023.0));
+        let big = _mm256_cmp_pd::<_CMP_GT_OQ>(mant, _mm256_set1_pd(std::f64::consts::SQRT_2));
+        let m = _mm256_blendv_pd(mant, _mm256_mul_pd(mant, _mm256_set1_pd(0.5)), big);
+        let e = _mm256_add_pd(exp, _mm256_and_pd(big, _mm256_set1_pd(1.0)));
+        (m, e)
+    }
+
     impl Lanes8 for Avx2 {
         f32_ops!();
         type D = (__m256d, __m256d);
@@ -531,26 +621,8 @@ mod x86_lanes {
         }
         #[inline(always)]
         unsafe fn d_frexp_sqrt2(x: Self::D) -> (Self::D, Self::D) {
-            let half = |x: __m256d| -> (__m256d, __m256d) {
-                let bits = _mm256_castpd_si256(x);
-                let mant = _mm256_castsi256_pd(_mm256_or_si256(
-                    _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
-                    _mm256_set1_epi64x(1023 << 52),
-                ));
-                // The biased exponent (at most 2047) fits the low 32 bits of each lane.
-                let exp = _mm256_srli_epi64::<52>(bits);
-                let exp =
-                    _mm256_permutevar8x32_epi32(exp, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
-                let exp = _mm256_cvtepi32_pd(_mm256_castsi256_si128(exp));
-                let exp = _mm256_sub_pd(exp, _mm256_set1_pd(1023.0));
-                let big =
-                    _mm256_cmp_pd::<_CMP_GT_OQ>(mant, _mm256_set1_pd(std::f64::consts::SQRT_2));
-                let m = _mm256_blendv_pd(mant, _mm256_mul_pd(mant, _mm256_set1_pd(0.5)), big);
-                let e = _mm256_add_pd(exp, _mm256_and_pd(big, _mm256_set1_pd(1.0)));
-                (m, e)
-            };
-            let (m0, e0) = half(x.0);
-            let (m1, e1) = half(x.1);
+            let (m0, e0) = frexp_sqrt2_4(x.0);
+            let (m1, e1) = frexp_sqrt2_4(x.1);
             ((m0, m1), (e0, e1))
         }
     }

@@ -643,12 +643,6 @@ impl SpectralPlan {
                 weighted[j] = I::d_add(weighted[j], I::d_mul(v64, I::d_splat(self.freqs[k0 + j])));
             }
         }
-        let tree = |s: &[I::D; 8]| {
-            I::d_add(
-                I::d_add(I::d_add(s[0], s[4]), I::d_add(s[2], s[6])),
-                I::d_add(I::d_add(s[1], s[5]), I::d_add(s[3], s[7])),
-            )
-        };
         let (mut p_tail, mut t_tail, mut w_tail) = (zero, zero, zero);
         for k in full..nb {
             let v = m(k);
@@ -667,11 +661,11 @@ impl SpectralPlan {
             zero
         };
         let power = I::d_sub(
-            I::d_add(tree(&power), p_tail),
+            I::d_add(crate::simd::tree8::<I>(&power), p_tail),
             I::d_mul(I::d_splat(0.5), edges),
         );
-        let total = I::d_add(tree(&total), t_tail);
-        let weighted = I::d_add(tree(&weighted), w_tail);
+        let total = I::d_add(crate::simd::tree8::<I>(&total), t_tail);
+        let weighted = I::d_add(crate::simd::tree8::<I>(&weighted), w_tail);
         let (mut p, mut t, mut w) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
         I::d_store(power, p.as_mut_ptr());
         I::d_store(total, t.as_mut_ptr());
@@ -692,22 +686,31 @@ impl SpectralPlan {
             out.centroid[l] = sums.weighted / length[l];
         }
         let centroid = I::d_load(out.centroid.as_ptr());
-        let spread_term = |k: usize| {
-            let d = I::d_sub(I::d_splat(self.freqs[k]), centroid);
-            I::d_mul(I::d_from_f(m(k)), I::d_mul(d, d))
-        };
+        // A function, not a closure: a closure does not get the caller's target
+        // features, so the AVX2 intrinsics in it would stay calls.
+        #[inline(always)]
+        unsafe fn spread_term<I: Lanes8>(m: I::F, freq: f64, centroid: I::D) -> I::D {
+            let d = I::d_sub(I::d_splat(freq), centroid);
+            I::d_mul(I::d_from_f(m), I::d_mul(d, d))
+        }
         let mut spread = [zero; 8];
         for k0 in (0..full).step_by(8) {
             for (j, acc) in spread.iter_mut().enumerate() {
-                *acc = I::d_add(*acc, spread_term(k0 + j));
+                *acc = I::d_add(
+                    *acc,
+                    spread_term::<I>(m(k0 + j), self.freqs[k0 + j], centroid),
+                );
             }
         }
         let mut tail = zero;
         for k in full..nb {
-            tail = I::d_add(tail, spread_term(k));
+            tail = I::d_add(tail, spread_term::<I>(m(k), self.freqs[k], centroid));
         }
         let mut sp = [0.0f64; LANES];
-        I::d_store(I::d_add(tree(&spread), tail), sp.as_mut_ptr());
+        I::d_store(
+            I::d_add(crate::simd::tree8::<I>(&spread), tail),
+            sp.as_mut_ptr(),
+        );
         for l in 0..LANES {
             out.bandwidth[l] = (sp[l] / length[l]).sqrt();
         }

@@ -256,6 +256,23 @@ mod lanes_x86 {
         _mm512_castpd_ps(_mm512_insertf64x4::<1>(lo, _mm256_castps_pd(hi)))
     }
 
+    /// `fma(r, r, 1)` of `cabs_f32_finite` on 8 lanes: computed in f64, rounded to f32.
+    /// (This and the helpers below are functions, not closures: a closure does not get
+    /// the target features of its caller, so its intrinsics could stay calls.)
+    #[inline(always)]
+    unsafe fn square_plus_one(r: __m256) -> __m256 {
+        let r = _mm512_cvtps_pd(r);
+        _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)))
+    }
+
+    /// Rows `a` and `a + 2` of 8 lanes of f64 at `data`, rounded to f32, in 16 lanes.
+    #[inline(always)]
+    unsafe fn pair16(data: *const f64, a: usize) -> __m512 {
+        let lo = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(a * 8)));
+        let hi = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((a + 2) * 8)));
+        join8(lo, hi)
+    }
+
     /// `cabs_f32_finite` on 16 lanes of f32 (AVX-512F).
     #[inline(always)]
     unsafe fn cabs16(re: __m512, im: __m512) -> __m512 {
@@ -265,13 +282,9 @@ mod lanes_x86 {
         let smaller = _mm512_mask_blend_ps(ge, a, b);
         let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(larger, _mm512_setzero_ps());
         let ratio = _mm512_maskz_div_ps(nonzero, smaller, larger);
-        let square = |r: __m256| {
-            let r = _mm512_cvtps_pd(r);
-            _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(r, r), _mm512_set1_pd(1.0)))
-        };
-        let lo = square(_mm512_castps512_ps256(ratio));
+        let lo = square_plus_one(_mm512_castps512_ps256(ratio));
         let upper = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(ratio));
-        let hi = square(_mm256_castpd_ps(upper));
+        let hi = square_plus_one(_mm256_castpd_ps(upper));
         let h = join8(lo, hi);
         _mm512_mul_ps(_mm512_sqrt_ps(h), larger)
     }
@@ -346,12 +359,7 @@ mod lanes_x86 {
             let mut largest = _mm512_setzero_si512();
             let mut k = 1;
             while k + 2 <= n / 2 {
-                let pair = |a: usize| {
-                    let lo = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(a * 8)));
-                    let hi = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((a + 2) * 8)));
-                    join8(lo, hi)
-                };
-                let m = cabs16(pair(2 * k - 1), pair(2 * k));
+                let m = cabs16(pair16(data, 2 * k - 1), pair16(data, 2 * k));
                 let bits = _mm512_and_si512(_mm512_castps_si512(m), _mm512_set1_epi32(i32::MAX));
                 largest = _mm512_max_epu32(largest, bits);
                 _mm512_storeu_ps(out.add(k * MAX_LANES), m);
@@ -381,8 +389,10 @@ mod lanes_x86 {
             let step = block_step(groups, points, 8);
             let mut i = 0;
             while i + 8 <= n {
-                let mut r: [__m256; 8] =
-                    std::array::from_fn(|l| _mm256_loadu_ps(y.add(l * hop + i)));
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (l, r) in r.iter_mut().enumerate() {
+                    *r = _mm256_loadu_ps(y.add(l * hop + i));
+                }
                 transpose8(&mut r);
                 let first = pos(i);
                 for (j, row) in r.iter().enumerate() {
@@ -413,11 +423,12 @@ mod lanes_x86 {
             }
             let mut k = 1;
             while k + 8 <= n / 2 {
-                let mut r: [__m256; 8] = std::array::from_fn(|j| {
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (j, r) in r.iter_mut().enumerate() {
                     let re = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add((2 * (k + j) - 1) * 8)));
                     let im = _mm512_cvtpd_ps(_mm512_loadu_pd(data.add(2 * (k + j) * 8)));
-                    cabs8(re, im)
-                });
+                    *r = cabs8(re, im);
+                }
                 for row in &r {
                     finite &= finite8(*row);
                 }
@@ -505,11 +516,13 @@ mod lanes_x86 {
             }
             let mut k = 1;
             while k + 4 <= n / 2 {
-                let [mut r0, mut r1, mut r2, mut r3]: [__m128; 4] = std::array::from_fn(|j| {
+                let mut r = [_mm_setzero_ps(); 4];
+                for (j, r) in r.iter_mut().enumerate() {
                     let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add((2 * (k + j) - 1) * 4)));
                     let im = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(2 * (k + j) * 4)));
-                    cabs4(re, im)
-                });
+                    *r = cabs4(re, im);
+                }
+                let [mut r0, mut r1, mut r2, mut r3] = r;
                 for row in [r0, r1, r2, r3] {
                     let a = _mm_andnot_ps(_mm_set1_ps(-0.0), row);
                     finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
@@ -542,7 +555,7 @@ fn apply_window(window: &[f64], samples: &[f32], out: &mut [f64]) {
         unsafe fn avx(window: &[f64], samples: &[f32], out: &mut [f64]) {
             body(window, samples, out)
         }
-        if std::is_x86_feature_detected!("avx") {
+        if crate::simd::avx() {
             // SAFETY: the CPU supports AVX, checked just above.
             return unsafe { avx(window, samples, out) };
         }
@@ -583,7 +596,7 @@ fn magnitudes(spectrum: &[Complex<f64>], re: &mut [f32], im: &mut [f32], out: &m
         ) -> bool {
             body(spectrum, re, im, out)
         }
-        if std::is_x86_feature_detected!("avx") {
+        if crate::simd::avx() {
             // SAFETY: the CPU supports AVX, checked just above.
             return unsafe { avx(spectrum, re, im, out) };
         }
