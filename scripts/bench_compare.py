@@ -132,6 +132,9 @@ def run_child(cmd, env=None, ok_codes=(0,)):
     return wall, max(peak.values(), default=0.0), out
 
 
+ISA_VARS = ("MUSICGENRE_ISA", "NPY_DISABLE_CPU_FEATURES", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "OPENBLAS_CORETYPE")
+
+
 def machine():
     model = platform.processor() or "unknown"
     try:
@@ -147,6 +150,10 @@ def machine():
         "cpu": model,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # Settings that narrow the vector instructions either side uses (ours:
+        # MUSICGENRE_ISA; numpy, numba, OpenBLAS: their own), so that a report made with
+        # them says so.
+        "isa_settings": {k: os.environ[k] for k in ISA_VARS if os.environ.get(k)},
     }
 
 
@@ -467,6 +474,8 @@ def print_workers(runs, what):
 def print_report(r):
     m, v = r["machine"], r["versions"]
     print(f"## musicgenre vs librosa {v['librosa']} ({m['date']}; {m['cpu']}, {m['cores']} cores; {m['platform']})")
+    if m.get("isa_settings"):
+        print("\nInstruction sets narrowed: " + ", ".join(f"`{k}={val}`" for k, val in m["isa_settings"].items()))
     pc = r["per_clip"]
     print(f"\n### Per clip, one thread each\n\nMedians over {pc['n_files']} files of {pc['clip_duration_s']:.1f} s, {pc['repeat']} runs each after a warm-up.\n")
     print("| stage | librosa | ours | librosa / ours | target |")
