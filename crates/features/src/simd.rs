@@ -548,9 +548,48 @@ mod x86_lanes {
         (m, e)
     }
 
+    /// `x` moved up one slot, slot 0 taking `carry`'s last value.
+    #[inline(always)]
+    unsafe fn shift_up(x: __m256, carry: __m256) -> __m256 {
+        _mm256_blend_ps::<1>(
+            _mm256_permutevar8x32_ps(x, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6)),
+            _mm256_permutevar8x32_ps(carry, _mm256_set1_epi32(7)),
+        )
+    }
+
     impl Lanes8 for Avx2 {
         f32_ops!();
         type D = (__m256d, __m256d);
+        #[inline(always)]
+        unsafe fn keep_best<const ASC: bool>(kept: &mut super::Kept16, _q: usize, v: f32) {
+            // Avx512::keep_best on the two halves: slot j takes kept[j - 1] where v beats
+            // it, else v where v beats kept[j], else keeps its value.
+            let (lo, hi) = (
+                _mm256_load_ps(kept.0.as_ptr()),
+                _mm256_load_ps(kept.0.as_ptr().add(8)),
+            );
+            let vb = _mm256_set1_ps(v);
+            let (m_lo, m_hi) = if ASC {
+                (
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(vb, lo),
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(vb, hi),
+                )
+            } else {
+                (
+                    _mm256_cmp_ps::<_CMP_GT_OQ>(vb, lo),
+                    _mm256_cmp_ps::<_CMP_GT_OQ>(vb, hi),
+                )
+            };
+            // Each half moved up one slot; the upper half's first slot from the lower
+            // half's last. The masks move the same way (the lower half's first: false).
+            let zero = _mm256_setzero_ps();
+            let (s_lo, s_hi) = (shift_up(lo, zero), shift_up(hi, lo));
+            let (sm_lo, sm_hi) = (shift_up(m_lo, zero), shift_up(m_hi, m_lo));
+            let new_lo = _mm256_blendv_ps(_mm256_blendv_ps(lo, vb, m_lo), s_lo, sm_lo);
+            let new_hi = _mm256_blendv_ps(_mm256_blendv_ps(hi, vb, m_hi), s_hi, sm_hi);
+            _mm256_store_ps(kept.0.as_mut_ptr(), new_lo);
+            _mm256_store_ps(kept.0.as_mut_ptr().add(8), new_hi);
+        }
         #[inline(always)]
         unsafe fn d_from_f(a: __m256) -> Self::D {
             (
@@ -882,6 +921,11 @@ mod tests {
                 if Isa::Avx512.available() {
                     check(true, &|k, v| Avx512::keep_best::<true>(k, q, v));
                     check(false, &|k, v| Avx512::keep_best::<false>(k, q, v));
+                }
+                #[cfg(target_arch = "x86_64")]
+                if Isa::Avx2.available() {
+                    check(true, &|k, v| Avx2::keep_best::<true>(k, q, v));
+                    check(false, &|k, v| Avx2::keep_best::<false>(k, q, v));
                 }
             }
         }
