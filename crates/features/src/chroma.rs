@@ -195,19 +195,38 @@ impl ChromaBank {
             }
             return;
         }
-        let mut acc = [I::d_splat(0.0); N_CHROMA];
-        let w = self.weights_t.as_ptr();
-        for k in 0..nb {
+        if I::D_ACCUMULATORS >= N_CHROMA {
+            self.project_chroma::<I, N_CHROMA>(power, 0, out);
+        } else {
+            self.project_chroma::<I, { N_CHROMA / 2 }>(power, 0, out);
+            self.project_chroma::<I, { N_CHROMA / 2 }>(power, N_CHROMA / 2, out);
+        }
+    }
+
+    /// [`project_lanes`](Self::project_lanes) for the `G` chroma bins from `c0` on (12
+    /// chroma bins): one pass over the power spectrum with `G` accumulators.
+    #[inline(always)]
+    unsafe fn project_chroma<I: Lanes8, const G: usize>(
+        &self,
+        power: &[f32],
+        c0: usize,
+        out: &mut [f32],
+    ) {
+        const L: usize = crate::simd::MAX_LANES;
+        let mut acc = [I::d_splat(0.0); G];
+        let w = self.weights_t.as_ptr().add(c0);
+        for k in 0..self.n_bins {
             let p = I::d_from_f(I::f_load(power.as_ptr().add(k * L)));
             for (c, a) in acc.iter_mut().enumerate() {
                 // The weights are f32 values: exact products.
                 *a = I::d_mul_add_exact(I::d_splat(*w.add(k * N_CHROMA + c)), p, *a);
             }
         }
+        let mut lanes = [0.0f64; L];
         for (c, a) in acc.iter().enumerate() {
             I::d_store(*a, lanes.as_mut_ptr());
             for l in 0..L {
-                out[c * L + l] = lanes[l] as f32;
+                out[(c0 + c) * L + l] = lanes[l] as f32;
             }
         }
     }

@@ -127,6 +127,12 @@ pub const MAX_LANES: usize = 8;
 pub(crate) trait Lanes8: Copy {
     type F: Copy;
     type D: Copy;
+    /// How many `D` accumulators a loop can keep in registers beside a few temporaries:
+    /// kernels with more split their accumulators into groups of at most this many, one
+    /// pass over the data each (each accumulator still sees its values in the same
+    /// order, so the bits do not change). AVX-512 has 32 registers of 8 f64; AVX2 16 of
+    /// 4, two per `D`.
+    const D_ACCUMULATORS: usize;
     unsafe fn f_load(p: *const f32) -> Self::F;
     unsafe fn f_store(v: Self::F, p: *mut f32);
     unsafe fn f_splat(x: f32) -> Self::F;
@@ -288,6 +294,8 @@ macro_rules! lanes {
 }
 
 impl Lanes8 for Portable {
+    // Whatever the compiler makes of [f64; 8] arrays: no splitting.
+    const D_ACCUMULATORS: usize = usize::MAX;
     type F = [f32; 8];
     type D = [f64; 8];
     #[inline(always)]
@@ -558,6 +566,7 @@ mod x86_lanes {
     }
 
     impl Lanes8 for Avx2 {
+        const D_ACCUMULATORS: usize = 6;
         f32_ops!();
         type D = (__m256d, __m256d);
         #[inline(always)]
@@ -667,6 +676,7 @@ mod x86_lanes {
     }
 
     impl Lanes8 for Avx512 {
+        const D_ACCUMULATORS: usize = 24;
         f32_ops!();
         type D = __m512d;
         #[inline(always)]
