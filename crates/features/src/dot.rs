@@ -7,6 +7,8 @@
 //! registers and performs exactly the same IEEE operations (Rust never fuses a multiply
 //! and an add by itself), so both paths give the same bits on every machine.
 
+use crate::simd::{Lanes8, MAX_LANES};
+
 /// `sum w[i] * x[i]` over the common length, accumulated in f64.
 #[inline]
 pub(crate) fn dot(w: &[f32], x: &[f64]) -> f64 {
@@ -41,6 +43,64 @@ pub(crate) fn widen(src: &[f32], dst: &mut [f64]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = s as f64;
     }
+}
+
+/// The values a lane dot product takes: value `i` as 8 lanes of f64. Implemented by
+/// types rather than passed as a closure, since a closure does not get the target
+/// features of its caller (see [`crate::simd::tree8`]).
+pub(crate) trait LaneValues<I: Lanes8> {
+    /// Value `i`.
+    ///
+    /// # Safety
+    /// `i` is in range; the CPU has `I`'s instructions.
+    unsafe fn value(&self, i: usize) -> I::D;
+}
+
+/// Values already widened, one `I::D` each.
+pub(crate) struct Widened<'a, I: Lanes8>(pub &'a [I::D]);
+
+impl<I: Lanes8> LaneValues<I> for Widened<'_, I> {
+    #[inline(always)]
+    unsafe fn value(&self, i: usize) -> I::D {
+        self.0[i]
+    }
+}
+
+/// f32 values in lanes (value `i` at `i * MAX_LANES`), widened as they are read.
+pub(crate) struct F32Lanes(pub *const f32);
+
+impl<I: Lanes8> LaneValues<I> for F32Lanes {
+    #[inline(always)]
+    unsafe fn value(&self, i: usize) -> I::D {
+        I::d_from_f(I::f_load(self.0.add(i * MAX_LANES)))
+    }
+}
+
+/// [`dot`] on 8 lanes at once: `sum w[i] * x(i)` over `i < w.len()`, in the same order
+/// (partial sums `i mod 16`, their tree, then the tail), so each lane gets the bits
+/// [`dot`] gives. The products must be exact in f64 (f32 weights times widened f32
+/// values are), as [`Lanes8::d_mul_add_exact`] asks.
+///
+/// # Safety
+/// `x` has a value for every `i < w.len()`; the CPU has `I`'s instructions.
+#[inline(always)]
+pub(crate) unsafe fn dot_lanes<I: Lanes8>(w: &[f32], x: &impl LaneValues<I>) -> I::D {
+    let blocks = w.len() / 16;
+    let mut sum = I::d_splat(0.0);
+    if blocks > 0 {
+        let mut acc = [I::d_splat(0.0); 16];
+        for b in 0..blocks {
+            for (j, a) in acc.iter_mut().enumerate() {
+                let i = b * 16 + j;
+                *a = I::d_mul_add_exact(I::d_splat(w[i] as f64), x.value(i), *a);
+            }
+        }
+        sum = crate::simd::tree16::<I>(&acc);
+    }
+    for (i, &wi) in w.iter().enumerate().skip(blocks * 16) {
+        sum = I::d_mul_add_exact(I::d_splat(wi as f64), x.value(i), sum);
+    }
+    sum
 }
 
 fn portable(w: &[f32], x: &[f64]) -> f64 {

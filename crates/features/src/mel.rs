@@ -16,7 +16,7 @@
 //! Applying it accumulates in f64 and rounds to f32; librosa's einsum goes through BLAS
 //! `sgemm` in f32, so the two differ by f32 rounding (relative ~1e-7).
 
-use crate::dot::{dot, dot_f32};
+use crate::dot::{dot, dot_f32, dot_lanes, F32Lanes};
 use crate::error::{Error, Result};
 use crate::simd::Lanes8;
 use crate::stft::fft_frequencies;
@@ -197,27 +197,8 @@ impl MelBank {
         for m in 0..self.n_mels() {
             let (start, w) = self.band(m);
             let w = &w[..w.len().min(self.n_bins.saturating_sub(start))];
-            let p = power.as_ptr().add(start * L);
-            // A function, not a closure: see simd::tree8.
-            #[inline(always)]
-            unsafe fn term<I: Lanes8>(w: f32, p: *const f32) -> I::D {
-                I::d_mul(I::d_splat(w as f64), I::d_from_f(I::f_load(p)))
-            }
-            let blocks = w.len() / 16;
-            let mut sum = I::d_splat(0.0);
-            if blocks > 0 {
-                let mut acc = [I::d_splat(0.0); 16];
-                for b in 0..blocks {
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        let i = b * 16 + j;
-                        *a = I::d_add(*a, term::<I>(w[i], p.add(i * L)));
-                    }
-                }
-                sum = crate::simd::tree16::<I>(&acc);
-            }
-            for (i, &wi) in w.iter().enumerate().skip(blocks * 16) {
-                sum = I::d_add(sum, term::<I>(wi, p.add(i * L)));
-            }
+            // f32 weights times widened f32 power: exact products.
+            let sum = dot_lanes::<I>(w, &F32Lanes(power.as_ptr().add(start * L)));
             I::d_store(sum, lanes.as_mut_ptr());
             for l in 0..L {
                 out[m * L + l] = lanes[l] as f32;

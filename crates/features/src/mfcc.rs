@@ -21,7 +21,7 @@
 //!   accumulated in f64. scipy transforms the f32 input in f32, so results differ from
 //!   librosa's by its f32 rounding (~1e-6 of a row's scale).
 
-use crate::dot::{dot, widen};
+use crate::dot::{dot, dot_lanes, widen, Widened};
 use crate::error::{Error, Result};
 use crate::frames::Frames;
 use crate::simd::{log10_f32, Lanes8, Portable, MAX_LANES as LANES};
@@ -215,7 +215,6 @@ pub fn mfcc_from_db_lanes(db: &[f32], n_frames: usize, top_db: f32, dct: &Dct) -
 unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f32]) {
     let (n_in, n_out) = (dct.n_in(), dct.n_out());
     let n_frames = out.len() / n_out;
-    let blocks16 = n_in / 16;
     let mut x = vec![I::d_splat(0.0); n_in];
     let mut lanes = [0.0f64; LANES];
     for (b, chunk) in db
@@ -230,22 +229,8 @@ unsafe fn mfcc_lanes<I: Lanes8>(db: &[f32], floor: f32, dct: &Dct, out: &mut [f3
             *xm = I::d_from_f(I::f_max(v, I::f_splat(floor)));
         }
         for (k, row) in dct.matrix.chunks_exact(n_in).enumerate() {
-            // crate::dot's order: partial sums i mod 16, their tree, then the tail.
             // f32 table times widened f32 dB values: exact products.
-            let mut sum = I::d_splat(0.0);
-            if blocks16 > 0 {
-                let mut acc = [I::d_splat(0.0); 16];
-                for blk in 0..blocks16 {
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        let i = blk * 16 + j;
-                        *a = I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], *a);
-                    }
-                }
-                sum = crate::simd::tree16::<I>(&acc);
-            }
-            for i in blocks16 * 16..n_in {
-                sum = I::d_mul_add_exact(I::d_splat(row[i] as f64), x[i], sum);
-            }
+            let sum = dot_lanes::<I>(row, &Widened::<I>(&x));
             I::d_store(sum, lanes.as_mut_ptr());
             for (l, v) in lanes.iter().enumerate().take(count) {
                 out[(b * LANES + l) * n_out + k] = *v as f32;
