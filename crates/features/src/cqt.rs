@@ -773,11 +773,7 @@ fn octave_response_with(
     scratch: &mut CqtScratch,
     out: &mut [f32],
 ) -> Result<()> {
-    if !isa.available() {
-        return Err(Error::InvalidArgument(format!(
-            "{isa:?} is not available on this CPU"
-        )));
-    }
+    isa.require()?;
     scratch.ensure(octave.n_fft, octave.bins.len());
     // SAFETY: the CPU has the instructions of the path taken (checked above).
     unsafe {

@@ -119,11 +119,7 @@ impl RealFft {
                 scratch.len()
             )));
         }
-        if !isa.available() {
-            return Err(Error::InvalidArgument(format!(
-                "{isa:?} is not available on this CPU"
-            )));
-        }
+        isa.require()?;
         // SAFETY: the CPU has the instructions (checked above).
         unsafe {
             crate::simd::dispatch!(isa, <_I, V>(
@@ -330,12 +326,6 @@ pub trait F64s: Copy {
     /// # Safety
     /// The CPU has the implementation's instructions.
     unsafe fn splat(x: f64) -> Self;
-    /// Lane `l` is `p[l * stride]`, widened to f64.
-    ///
-    /// # Safety
-    /// `p` is valid for reads at `l * stride` for every lane `l`; the CPU has the
-    /// implementation's instructions.
-    unsafe fn gather_f32(p: *const f32, stride: usize) -> Self;
     /// # Safety
     /// The CPU has the implementation's instructions.
     unsafe fn add(self, o: Self) -> Self;
@@ -366,10 +356,6 @@ impl F64s for f64 {
     #[inline(always)]
     unsafe fn splat(x: f64) -> Self {
         x
-    }
-    #[inline(always)]
-    unsafe fn gather_f32(p: *const f32, _stride: usize) -> Self {
-        *p as f64
     }
     #[inline(always)]
     unsafe fn add(self, o: Self) -> Self {
@@ -413,11 +399,6 @@ mod x86 {
             F64x4(_mm256_set1_pd(x))
         }
         #[inline(always)]
-        unsafe fn gather_f32(p: *const f32, stride: usize) -> Self {
-            let idx = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(stride as i32));
-            F64x4(_mm256_cvtps_pd(_mm_i32gather_ps::<4>(p, idx)))
-        }
-        #[inline(always)]
         unsafe fn add(self, o: Self) -> Self {
             F64x4(_mm256_add_pd(self.0, o.0))
         }
@@ -452,14 +433,6 @@ mod x86 {
         #[inline(always)]
         unsafe fn splat(x: f64) -> Self {
             F64x8(_mm512_set1_pd(x))
-        }
-        #[inline(always)]
-        unsafe fn gather_f32(p: *const f32, stride: usize) -> Self {
-            let idx = _mm256_mullo_epi32(
-                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                _mm256_set1_epi32(stride as i32),
-            );
-            F64x8(_mm512_cvtps_pd(_mm256_i32gather_ps::<4>(p, idx)))
         }
         #[inline(always)]
         unsafe fn add(self, o: Self) -> Self {

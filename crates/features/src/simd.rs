@@ -42,6 +42,18 @@ impl Isa {
         }
     }
 
+    /// `Ok` when this CPU can run it, else the error the `*_with(isa, ...)` entry points
+    /// return.
+    pub fn require(self) -> crate::error::Result<()> {
+        if self.available() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::InvalidArgument(format!(
+                "{self:?} is not available on this CPU"
+            )))
+        }
+    }
+
     /// Every instruction set this CPU can run, widest last.
     pub fn all_available() -> Vec<Isa> {
         [Isa::Scalar, Isa::Avx2, Isa::Avx512]
@@ -300,13 +312,11 @@ impl Lanes8 for Portable {
     type D = [f64; 8];
     #[inline(always)]
     unsafe fn f_load(p: *const f32) -> Self::F {
-        lanes!(|l| *p.add(l))
+        p.cast::<[f32; 8]>().read_unaligned()
     }
     #[inline(always)]
     unsafe fn f_store(v: Self::F, p: *mut f32) {
-        for (l, x) in v.iter().enumerate() {
-            *p.add(l) = *x;
-        }
+        p.cast::<[f32; 8]>().write_unaligned(v)
     }
     #[inline(always)]
     unsafe fn f_splat(x: f32) -> Self::F {
@@ -366,9 +376,7 @@ impl Lanes8 for Portable {
     }
     #[inline(always)]
     unsafe fn i_store(v: Self::I, p: *mut u32) {
-        for (l, x) in v.iter().enumerate() {
-            *p.add(l) = *x;
-        }
+        p.cast::<[u32; 8]>().write_unaligned(v)
     }
     #[inline(always)]
     unsafe fn d_from_f(a: Self::F) -> Self::D {
@@ -376,13 +384,11 @@ impl Lanes8 for Portable {
     }
     #[inline(always)]
     unsafe fn d_load(p: *const f64) -> Self::D {
-        lanes!(|l| *p.add(l))
+        p.cast::<[f64; 8]>().read_unaligned()
     }
     #[inline(always)]
     unsafe fn d_store(v: Self::D, p: *mut f64) {
-        for (l, x) in v.iter().enumerate() {
-            *p.add(l) = *x;
-        }
+        p.cast::<[f64; 8]>().write_unaligned(v)
     }
     #[inline(always)]
     unsafe fn d_splat(x: f64) -> Self::D {

@@ -139,7 +139,7 @@ pub(crate) trait StftLanes: F64s {
 /// The magnitudes of bins `k0..k1` of lane `l` (of `w`), one by one.
 ///
 /// # Safety
-/// As [`StftLanes::magnitudes`], with `1 <= k0 <= k1 <= n / 2`.
+/// As [`StftLanes::magnitudes`], with `k0 <= k1 <= n / 2 + 1`.
 #[inline(always)]
 unsafe fn magnitudes_scalar(
     data: *const f64,
@@ -153,7 +153,9 @@ unsafe fn magnitudes_scalar(
     let nb = n / 2 + 1;
     let mut finite = true;
     for k in k0..k1 {
-        let (re, im) = if k == n / 2 {
+        let (re, im) = if k == 0 {
+            (*data.add(l), 0.0)
+        } else if k == n / 2 {
             (*data.add((n - 1) * w + l), 0.0)
         } else {
             (*data.add((2 * k - 1) * w + l), *data.add(2 * k * w + l))
@@ -182,9 +184,7 @@ impl StftLanes for f64 {
     #[inline(always)]
     unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
         debug_assert!(count == 1);
-        let first = cabs_f32_finite(*data as f32, 0.0);
-        *out = first;
-        first.is_finite() & magnitudes_scalar(data, n, 1, out, 0, 1, n / 2 + 1)
+        magnitudes_scalar(data, n, 1, out, 0, 0, n / 2 + 1)
     }
 
     #[inline(always)]
@@ -344,6 +344,13 @@ mod lanes_x86 {
         )) == 0xff
     }
 
+    /// Whether all 4 values are finite.
+    #[inline(always)]
+    unsafe fn finite4(v: __m128) -> bool {
+        let a = _mm_andnot_ps(_mm_set1_ps(-0.0), v);
+        _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf
+    }
+
     impl StftLanes for F64x8 {
         #[inline(always)]
         unsafe fn magnitudes_lanes(data: *const f64, n: usize, out: *mut f32) -> bool {
@@ -416,11 +423,6 @@ mod lanes_x86 {
         unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
             let nb = n / 2 + 1;
             let mut finite = true;
-            for l in 0..count {
-                let m = super::cabs_f32_finite(*data.add(l) as f32, 0.0);
-                finite &= m.is_finite();
-                *out.add(l * nb) = m;
-            }
             let mut k = 1;
             while k + 8 <= n / 2 {
                 let mut r = [_mm256_setzero_ps(); 8];
@@ -438,7 +440,9 @@ mod lanes_x86 {
                 }
                 k += 8;
             }
+            // Bin 0 and the bins past the last whole block, one by one.
             for l in 0..count {
+                finite &= magnitudes_scalar(data, n, 8, out, l, 0, 1);
                 finite &= magnitudes_scalar(data, n, 8, out, l, k, nb);
             }
             finite
@@ -452,8 +456,7 @@ mod lanes_x86 {
             for (k, src) in [(0, 0), (n / 2, n - 1)] {
                 let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(src * 4)));
                 let m = cabs4(re, _mm_setzero_ps());
-                let a = _mm_andnot_ps(_mm_set1_ps(-0.0), m);
-                finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                finite &= finite4(m);
                 _mm_storeu_ps(out.add(k * MAX_LANES), m);
             }
             let mut k = 1;
@@ -461,8 +464,7 @@ mod lanes_x86 {
                 let re = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add((2 * k - 1) * 4)));
                 let im = _mm256_cvtpd_ps(_mm256_loadu_pd(data.add(2 * k * 4)));
                 let m = cabs4(re, im);
-                let a = _mm_andnot_ps(_mm_set1_ps(-0.0), m);
-                finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                finite &= finite4(m);
                 _mm_storeu_ps(out.add(k * MAX_LANES), m);
                 k += 1;
             }
@@ -509,11 +511,6 @@ mod lanes_x86 {
         unsafe fn magnitudes(data: *const f64, n: usize, out: *mut f32, count: usize) -> bool {
             let nb = n / 2 + 1;
             let mut finite = true;
-            for l in 0..count {
-                let m = super::cabs_f32_finite(*data.add(l) as f32, 0.0);
-                finite &= m.is_finite();
-                *out.add(l * nb) = m;
-            }
             let mut k = 1;
             while k + 4 <= n / 2 {
                 let mut r = [_mm_setzero_ps(); 4];
@@ -524,8 +521,7 @@ mod lanes_x86 {
                 }
                 let [mut r0, mut r1, mut r2, mut r3] = r;
                 for row in [r0, r1, r2, r3] {
-                    let a = _mm_andnot_ps(_mm_set1_ps(-0.0), row);
-                    finite &= _mm_movemask_ps(_mm_cmplt_ps(a, _mm_set1_ps(f32::INFINITY))) == 0xf;
+                    finite &= finite4(row);
                 }
                 _MM_TRANSPOSE4_PS(&mut r0, &mut r1, &mut r2, &mut r3);
                 for (l, row) in [r0, r1, r2, r3].iter().enumerate().take(count) {
@@ -533,7 +529,9 @@ mod lanes_x86 {
                 }
                 k += 4;
             }
+            // Bin 0 and the bins past the last whole block, one by one.
             for l in 0..count {
+                finite &= magnitudes_scalar(data, n, 4, out, l, 0, 1);
                 finite &= magnitudes_scalar(data, n, 4, out, l, k, nb);
             }
             finite
@@ -789,11 +787,7 @@ impl Stft {
             }
             return Ok(());
         };
-        if !isa.available() {
-            return Err(Error::InvalidArgument(format!(
-                "{isa:?} is not available on this CPU"
-            )));
-        }
+        isa.require()?;
         let w = isa.lanes();
         let len = self.n_fft * w;
         let data = scratch.lanes.as_mut_slice(len);
@@ -853,11 +847,7 @@ impl Stft {
             }
             return Ok(());
         };
-        if !isa.available() {
-            return Err(Error::InvalidArgument(format!(
-                "{isa:?} is not available on this CPU"
-            )));
-        }
+        isa.require()?;
         let w = isa.lanes();
         let len = self.n_fft * w;
         let data = scratch.lanes.as_mut_slice(len);
