@@ -83,9 +83,10 @@ evaluate-librosa DATA=(shared_data / "emotify-dev"): build
 install: setup
     LIBTORCH="$(readlink -f .libtorch)" cargo install --locked --path . --force
 
-# criterion benchmarks of the feature kernels and of one 30-s file (crates/features/benches).
-bench:
-    cargo bench -p musicgenre-features
+# criterion benchmarks of the feature kernels and of one 30-s file (crates/features/benches);
+# FILTER picks benchmarks by name (`just bench file_30s`).
+bench *FILTER:
+    cargo bench -p musicgenre-features -- {{FILTER}}
 
 # Side-by-side with librosa 0.11.0 on AUDIO_DIR: per-clip speed, memory, throughput and
 # parity (tables on stdout, JSON in bench-out/). Installs the pinned librosa once.
